@@ -1,0 +1,67 @@
+# pgstream.replication — the README's two commands are `make demo` and `make test`.
+# Every target installs what it needs (host packages, venv, images) itself.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+SUITE ?= bookworm
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export ANSIBLE_FORCE_COLOR := 0
+# Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`).
+SCENARIOS ?= default
+
+.PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule build clean
+
+help:
+	@echo "make demo   - build a primary + 2 standbys in local podman containers with playbooks/site.yml"
+	@echo "make test   - unit tests, ansible-test sanity, ansible-lint (production), Molecule scenarios"
+	@echo "make images [SUITE=bookworm|bullseye|trixie|forky] - build/reuse the test host image"
+
+host:
+	scripts/setup-host.sh
+
+venv:
+	scripts/venv.sh
+
+collection:
+	@scripts/collection-path.sh >/dev/null
+
+images: host
+	SUITE=$(SUITE) scripts/build-image.sh
+
+demo: host venv collection images
+	SUITE=$(SUITE) scripts/demo.sh
+
+demo-destroy: venv collection
+	scripts/demo.sh destroy
+
+test: host venv collection
+	$(MAKE) unit
+	$(MAKE) sanity
+	$(MAKE) lint
+	$(MAKE) images
+	$(MAKE) molecule
+	@echo "make test: all stages passed"
+
+unit: venv collection
+	PYTHONPATH=$(CURDIR)/build/collections python -m pytest -q -p no:cacheprovider \
+	  --import-mode=importlib tests/unit
+
+sanity: venv
+	scripts/sanity.sh
+
+lint: venv collection
+	ansible-lint --profile production --offline
+
+molecule: venv collection images
+	@for s in $(SCENARIOS); do \
+	  echo "=== molecule test -s $$s"; \
+	  molecule test -s $$s || exit 1; \
+	done
+
+build: venv
+	mkdir -p build/dist
+	ansible-galaxy collection build --force --output-path build/dist .
+
+clean:
+	rm -rf build
