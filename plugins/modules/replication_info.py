@@ -1,0 +1,371 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgstream.replication contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: replication_info
+short_description: Gather the streaming-replication state of a PostgreSQL server
+version_added: 0.1.0
+description:
+  - Read-only. Returns in one call whether the server is a primary or a standby, its version, system identifier,
+    timeline, WAL positions, the settings that matter for replication and C(pg_rewind), the standbys streaming
+    from it (with byte and time lags), its WAL receiver and its replication slots.
+  - Works with PostgreSQL 10 and later; columns that appeared in later versions are returned as null on older ones.
+  - When O(data_dir) is given and the server cannot be reached (or O(use_controldata=true)), the fields of
+    C(pg_controldata) are returned as well, so a stopped cluster can still be inspected.
+  - Passwords in C(primary_conninfo) and in the WAL receiver's C(conninfo) are shown as C(********).
+author:
+  - pgstream.replication developers
+options:
+  data_dir:
+    description:
+      - Data directory of the cluster, read with C(pg_controldata) when the server is not reachable
+        or when O(use_controldata=true).
+      - Without it an unreachable server is an error.
+    type: path
+  bindir:
+    description:
+      - Directory of the PostgreSQL binaries (C(pg_controldata)). Found from C(PG_VERSION) of O(data_dir) when omitted.
+    type: path
+  use_controldata:
+    description:
+      - Also read C(pg_controldata) when the server is reachable (returned in RV(controldata)).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - pgstream.replication.connection
+  - pgstream.replication.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Some values (for example C(primary_conninfo), the WAL receiver's C(conninfo), the lags of other roles' connections)
+    are only visible to superusers or members of C(pg_read_all_settings)/C(pg_read_all_stats); they are null otherwise.
+'''
+
+EXAMPLES = r'''
+- name: Gather the replication state
+  pgstream.replication.replication_info:
+  become: true
+  become_user: postgres
+  register: repl
+
+- name: Show the standbys of the primary
+  ansible.builtin.debug:
+    msg: "{{ item.application_name }} {{ item.state }} {{ item.sync_state }} lag {{ item.replay_lag_bytes }} bytes"
+  loop: "{{ repl.replicas }}"
+  when: repl.role == 'primary'
+
+- name: Inspect a stopped cluster from its control file
+  pgstream.replication.replication_info:
+    data_dir: /var/lib/postgresql/15/main
+    bindir: /usr/lib/postgresql/15/bin
+  become: true
+  become_user: postgres
+  register: repl
+'''
+
+RETURN = r'''
+reachable:
+  description: Whether the server could be queried.
+  returned: always
+  type: bool
+  sample: true
+connection_error:
+  description: Why the server could not be reached (only when O(data_dir) is given and it could not).
+  returned: when not reachable
+  type: str
+role:
+  description: V(primary) or V(standby); from the control file's cluster state when not reachable (null if it does not tell).
+  returned: always
+  type: str
+  sample: primary
+in_recovery:
+  description: C(pg_is_in_recovery()).
+  returned: always
+  type: bool
+  sample: false
+server_version:
+  description: C(server_version) setting.
+  returned: when reachable
+  type: str
+  sample: "15.18 (Debian 15.18-0+deb12u1)"
+server_version_num:
+  description: C(server_version_num) setting.
+  returned: when reachable
+  type: int
+  sample: 150018
+system_identifier:
+  description: Database system identifier (C(pg_control_system()) or C(pg_controldata)).
+  returned: always
+  type: str
+  sample: "7441234567890123456"
+timeline:
+  description: TimeLineID of the latest checkpoint (C(pg_control_checkpoint()) or C(pg_controldata)).
+  returned: always
+  type: int
+  sample: 1
+received_tli:
+  description: Timeline the WAL receiver streams (standby only, null otherwise).
+  returned: always
+  type: int
+  sample: 1
+current_lsn:
+  description: C(pg_current_wal_lsn()) on a primary, null on a standby.
+  returned: always
+  type: str
+  sample: 0/3000148
+receive_lsn:
+  description: C(pg_last_wal_receive_lsn()) on a standby, null on a primary.
+  returned: always
+  type: str
+replay_lsn:
+  description: C(pg_last_wal_replay_lsn()) on a standby, null on a primary.
+  returned: always
+  type: str
+replay_paused:
+  description: C(pg_is_wal_replay_paused()) on a standby, null on a primary.
+  returned: always
+  type: bool
+settings:
+  description: Replication-related settings; C(primary_conninfo) has its password masked (null before PostgreSQL 12 or when not visible).
+  returned: always
+  type: dict
+  sample: {"wal_log_hints": true, "data_checksums": false, "full_page_writes": true, "wal_level": "replica",
+           "synchronous_standby_names": "", "primary_conninfo": null}
+can_rewind:
+  description: Whether C(pg_rewind) can be used on this cluster (C(wal_log_hints) or data checksums, and C(full_page_writes)).
+  returned: always
+  type: bool
+  sample: true
+replicas:
+  description:
+    - Rows of C(pg_stat_replication) (standbys streaming from this server).
+    - C(*_lag_bytes) are C(pg_wal_lsn_diff) between this server's current position and the standby's LSN;
+      C(write_lag), C(flush_lag), C(replay_lag) are seconds (null when idle).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"application_name": "pg2", "client_addr": "10.89.0.3", "state": "streaming", "sync_state": "async",
+            "sync_priority": 0, "sent_lsn": "0/3000148", "write_lsn": "0/3000148", "flush_lsn": "0/3000148",
+            "replay_lsn": "0/3000148", "sent_lag_bytes": 0, "write_lag_bytes": 0, "flush_lag_bytes": 0,
+            "replay_lag_bytes": 0, "write_lag": null, "flush_lag": null, "replay_lag": null}]
+wal_receiver:
+  description: The row of C(pg_stat_wal_receiver) (conninfo masked), null when no WAL receiver runs.
+  returned: always
+  type: dict
+  sample: {"status": "streaming", "sender_host": "pg1", "sender_port": 5432, "slot_name": "pg2",
+           "received_tli": 1, "flushed_lsn": "0/3000148", "latest_end_lsn": "0/3000148",
+           "conninfo": "user=replicator password=******** host=pg1 port=5432"}
+replication_slots:
+  description: Rows of C(pg_replication_slots); C(wal_status) is null before PostgreSQL 13.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"slot_name": "pg2", "slot_type": "physical", "active": true, "restart_lsn": "0/3000148", "wal_status": "reserved"}]
+controldata:
+  description: Output of C(pg_controldata) as parsed by the collection (keys such as C(cluster_state), C(timeline),
+    C(checkpoint_lsn), C(system_identifier), C(raw)); null when not read.
+  returned: always
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
+    DatabaseError, connection_argument_spec, mask_conninfo, try_connect)
+from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
+from ansible_collections.pgstream.replication.plugins.module_utils import controldata, version
+
+INSUFFICIENT_PRIVILEGE = '42501'
+MIN_VERSION_NUM = 100000
+BOOL_SETTINGS = ('wal_log_hints', 'data_checksums', 'full_page_writes')
+TEXT_SETTINGS = ('wal_level', 'synchronous_standby_names', 'primary_conninfo')
+STANDBY_STATES = ('in archive recovery', 'shut down in recovery')
+PRIMARY_STATES = ('in production', 'shut down', 'shutting down')
+
+BASE_SQL = ("SELECT current_setting('server_version') AS server_version, "
+            "current_setting('server_version_num')::int AS server_version_num, pg_is_in_recovery() AS in_recovery")
+REPLICAS_SQL = ("SELECT application_name, client_addr::text AS client_addr, state, sync_state, sync_priority, "
+                "sent_lsn::text AS sent_lsn, write_lsn::text AS write_lsn, flush_lsn::text AS flush_lsn, "
+                "replay_lsn::text AS replay_lsn, "
+                "pg_wal_lsn_diff({base}, sent_lsn)::bigint AS sent_lag_bytes, "
+                "pg_wal_lsn_diff({base}, write_lsn)::bigint AS write_lag_bytes, "
+                "pg_wal_lsn_diff({base}, flush_lsn)::bigint AS flush_lag_bytes, "
+                "pg_wal_lsn_diff({base}, replay_lsn)::bigint AS replay_lag_bytes, "
+                "EXTRACT(EPOCH FROM write_lag)::float8 AS write_lag, "
+                "EXTRACT(EPOCH FROM flush_lag)::float8 AS flush_lag, "
+                "EXTRACT(EPOCH FROM replay_lag)::float8 AS replay_lag "
+                "FROM pg_stat_replication ORDER BY application_name, pid")
+PRIMARY_BASE_LSN = 'pg_current_wal_lsn()'
+STANDBY_BASE_LSN = 'COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())'
+
+
+def empty_result():
+    return dict(changed=False, reachable=False, role=None, in_recovery=None, server_version=None,
+                server_version_num=None, system_identifier=None, timeline=None, received_tli=None,
+                current_lsn=None, receive_lsn=None, replay_lsn=None, replay_paused=None,
+                settings=dict((name, None) for name in BOOL_SETTINGS + TEXT_SETTINGS),
+                can_rewind=None, replicas=[], wal_receiver=None, replication_slots=[], controldata=None)
+
+
+def can_rewind(wal_log_hints, data_checksums, full_page_writes):
+    if full_page_writes is None or (wal_log_hints is None and data_checksums is None):
+        return None
+    return bool((wal_log_hints or data_checksums) and full_page_writes)
+
+
+def wal_receiver_sql(num):
+    cols = ['status', 'slot_name', 'received_tli', 'latest_end_lsn::text AS latest_end_lsn', 'conninfo']
+    if num >= 110000:
+        cols += ['sender_host', 'sender_port']
+    else:
+        cols += ['NULL::text AS sender_host', 'NULL::int AS sender_port']
+    cols.append('flushed_lsn::text AS flushed_lsn' if num >= 130000 else 'received_lsn::text AS flushed_lsn')
+    return 'SELECT %s FROM pg_stat_wal_receiver' % ', '.join(cols)
+
+
+def slots_sql(num):
+    wal_status = 'wal_status' if num >= 130000 else 'NULL::text AS wal_status'
+    return ('SELECT slot_name, slot_type, active, restart_lsn::text AS restart_lsn, %s '
+            'FROM pg_replication_slots ORDER BY slot_name' % wal_status)
+
+
+class Gatherer:
+    """Runs the read-only queries; a section hidden by missing privileges becomes null with a warning."""
+
+    def __init__(self, module, ql):
+        self.module = module
+        self.ql = ql
+
+    def optional(self, what, query, params=None):
+        try:
+            return self.ql.fetch(query, params)
+        except DatabaseError as e:
+            if getattr(e, 'pgcode', None) != INSUFFICIENT_PRIVILEGE:
+                raise
+            self.module.warn('%s not gathered: %s' % (what, str(e).strip()))
+            return None
+
+    def settings(self):
+        rows = self.optional('settings', 'SELECT name, setting FROM pg_settings WHERE name = ANY(%s)',
+                             (list(BOOL_SETTINGS + TEXT_SETTINGS),)) or []
+        found = dict((row['name'], row['setting']) for row in rows)
+        settings = {}
+        for name in BOOL_SETTINGS:
+            settings[name] = found[name] == 'on' if name in found else None
+        for name in TEXT_SETTINGS:
+            settings[name] = found.get(name)
+        settings['primary_conninfo'] = mask_conninfo(settings['primary_conninfo'])
+        return settings
+
+    def gather(self):
+        result = empty_result()
+        base = self.ql.fetch_one(BASE_SQL)
+        num = int(base['server_version_num'])
+        if num < MIN_VERSION_NUM:
+            self.module.fail_json(msg='PostgreSQL 10 or later is required, the server is %s' % base['server_version'])
+        standby = bool(base['in_recovery'])
+        result.update(reachable=True, role='standby' if standby else 'primary', in_recovery=standby,
+                      server_version=base['server_version'], server_version_num=num)
+        row = (self.optional('system identifier', 'SELECT system_identifier::text AS system_identifier FROM pg_control_system()') or [{}])[0]
+        result['system_identifier'] = row.get('system_identifier')
+        row = (self.optional('timeline', 'SELECT timeline_id FROM pg_control_checkpoint()') or [{}])[0]
+        result['timeline'] = row.get('timeline_id')
+        if standby:
+            row = self.ql.fetch_one('SELECT pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn, '
+                                    'pg_is_wal_replay_paused() AS replay_paused')
+            result.update(row)
+        else:
+            result['current_lsn'] = self.ql.fetch_one('SELECT pg_current_wal_lsn()::text AS current_lsn')['current_lsn']
+        settings = self.settings()
+        result['settings'] = settings
+        result['can_rewind'] = can_rewind(settings['wal_log_hints'], settings['data_checksums'], settings['full_page_writes'])
+        query = REPLICAS_SQL.format(base=STANDBY_BASE_LSN if standby else PRIMARY_BASE_LSN)
+        result['replicas'] = self.optional('replicas', query) or []
+        receivers = self.optional('wal receiver', wal_receiver_sql(num)) or []
+        if receivers:
+            receiver = receivers[0]
+            receiver['conninfo'] = mask_conninfo(receiver['conninfo'])
+            result['wal_receiver'] = receiver
+            result['received_tli'] = receiver['received_tli']
+        result['replication_slots'] = self.optional('replication slots', slots_sql(num)) or []
+        return result
+
+
+def role_from_controldata(data_dir, cluster_state):
+    if cluster_state in STANDBY_STATES:
+        return 'standby'
+    if cluster_state in PRIMARY_STATES:
+        for name in ('standby.signal', 'recovery.conf'):
+            if os.path.exists(os.path.join(data_dir, name)):
+                return 'standby'
+        return 'primary'
+    return None
+
+
+def read_controldata(module):
+    data_dir = module.params['data_dir']
+    if not os.path.isdir(data_dir):
+        module.fail_json(msg='data_dir %s does not exist or is not a directory' % data_dir)
+    bindir = version.find_bindir(module, major=version.data_dir_major(data_dir), bindir=module.params['bindir'])
+    data = controldata.read(module, data_dir, bindir)
+    if data is None:
+        module.fail_json(msg='%s has no global/pg_control: not a PostgreSQL data directory' % data_dir)
+    return data
+
+
+def from_controldata(module, result, data):
+    """Fill the result of an unreachable server from pg_controldata."""
+    role = role_from_controldata(module.params['data_dir'], data['cluster_state'])
+    result.update(role=role, in_recovery=None if role is None else role == 'standby',
+                  system_identifier=data['system_identifier'], timeline=data['timeline'],
+                  can_rewind=can_rewind(data['wal_log_hints'], data['data_checksums'], data['full_page_writes']))
+    for name in BOOL_SETTINGS:
+        result['settings'][name] = data[name]
+    return result
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(
+        data_dir=dict(type='path'),
+        bindir=dict(type='path'),
+        use_controldata=dict(type='bool', default=False),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_if=[('use_controldata', True, ['data_dir'])],
+                           required_by={'bindir': 'data_dir'})
+    conn, error = try_connect(module, autocommit=True)
+    if conn is None:
+        if not module.params['data_dir']:
+            module.fail_json(msg=error)
+        result = empty_result()
+        data = read_controldata(module)
+        result = from_controldata(module, result, data)
+        result.update(connection_error=error, controldata=data)
+        module.exit_json(**result)
+    ql = QueryLog(conn.cursor(), secrets=[module.params['login_password']])
+    try:
+        result = Gatherer(module, ql).gather()
+    except DatabaseError as e:
+        module.fail_json(msg='query failed: %s' % ql.redact(str(e)).strip())
+    finally:
+        conn.close()
+    if module.params['use_controldata']:
+        result['controldata'] = read_controldata(module)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
