@@ -1,0 +1,362 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgstream.replication contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: promote
+short_description: Promote a PostgreSQL standby to primary, with split-brain and replay-lag guards
+version_added: 0.1.0
+description:
+  - Promotes the standby the module connects to with C(SELECT pg_promote(wait => true, wait_seconds => N)) (PostgreSQL 12+)
+    or C(pg_ctl promote -D data_dir) (PostgreSQL 10 and 11, or O(method=pg_ctl)), then waits until
+    C(pg_is_in_recovery()) is false.
+  - A server that is already a primary is left alone (C(changed=false)).
+  - B(Split-brain guard.) Unless O(force=true), every server in O(peers) is tried first; when one is reachable and is
+    a primary (not in recovery) the promotion is refused and the message names it.
+  - B(Replay guard.) Unless O(force=true), when replay is behind the received WAL by more than O(max_replay_lag_bytes),
+    the module waits up to O(replay_wait_timeout) seconds for replay to catch up, then refuses with the byte figure.
+  - After the promotion a C(CHECKPOINT) is run (O(checkpoint)) so that C(pg_control) - which C(pg_rewind) reads - shows the
+    new timeline; RV(timeline_after) comes from C(pg_control_checkpoint()).
+author:
+  - pgstream.replication developers
+options:
+  method:
+    description:
+      - V(auto) uses C(pg_promote()) on PostgreSQL 12 and later and C(pg_ctl promote) before.
+      - V(sql) forces C(pg_promote()) (PostgreSQL 12+ only); V(pg_ctl) forces C(pg_ctl promote).
+    type: str
+    choices: [auto, sql, pg_ctl]
+    default: auto
+  data_dir:
+    description:
+      - Data directory, for C(pg_ctl promote). Read from the server (C(SHOW data_directory)) when omitted.
+    type: path
+  bindir:
+    description:
+      - Directory of C(pg_ctl). Searched for the server's major version (or O(pg_major)) when omitted.
+    type: path
+  pg_major:
+    description:
+      - PostgreSQL major version whose C(pg_ctl) to use when O(bindir) is omitted. Defaults to the server's.
+    type: str
+  owner:
+    description:
+      - Operating-system user C(pg_ctl) runs as (through C(runuser)) when the module runs as root; C(pg_ctl) refuses to run as root.
+    type: str
+    default: postgres
+  timeout:
+    description:
+      - Seconds to wait for the promotion to complete (C(pg_promote)'s C(wait_seconds), C(pg_ctl -t), and the wait for
+        C(pg_is_in_recovery()) to turn false).
+    type: int
+    default: 60
+  peers:
+    description:
+      - libpq connection strings (for example V(host=pg1 port=5432 user=postgres dbname=postgres)) of the other nodes of
+        the cluster, checked for a running primary before promoting (split-brain guard). Unreachable peers are skipped.
+      - Treated as secrets (they may contain passwords); messages name peers as C(host:port) only.
+    type: list
+    elements: str
+    default: []
+  peer_connect_timeout:
+    description:
+      - Seconds to wait for each peer connection.
+    type: int
+    default: 5
+  max_replay_lag_bytes:
+    description:
+      - Largest acceptable gap, in bytes, between the received (C(pg_last_wal_receive_lsn())) and the replayed
+        (C(pg_last_wal_replay_lsn())) WAL when promoting.
+    type: int
+    default: 0
+  replay_wait_timeout:
+    description:
+      - Seconds to wait for replay to get within O(max_replay_lag_bytes) before refusing.
+    type: int
+    default: 60
+  checkpoint:
+    description:
+      - Run C(CHECKPOINT) after the promotion (needs superuser or C(pg_checkpoint)). Without it RV(timeline_after) is
+        derived from the current WAL file name.
+    type: bool
+    default: true
+  force:
+    description:
+      - Skip the split-brain and replay guards.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - pgstream.replication.connection
+  - pgstream.replication.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs the read-only checks (including the peer checks and the wait for replay) and reports RV(would); does not promote.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+'''
+
+EXAMPLES = r'''
+- name: Promote pg2, refusing if pg1 is still a running primary
+  pgstream.replication.promote:
+    peers:
+      - "host=pg1.example.com port=5432 user=postgres dbname=postgres"
+    max_replay_lag_bytes: 0
+    replay_wait_timeout: 120
+  become: true
+  become_user: postgres
+  register: promoted
+
+- name: Show the new timeline
+  ansible.builtin.debug:
+    msg: "timeline {{ promoted.timeline_before }} -> {{ promoted.timeline_after }} at {{ promoted.promote_lsn }}"
+
+- name: Promote a PostgreSQL 11 standby with pg_ctl
+  pgstream.replication.promote:
+    method: pg_ctl
+    data_dir: /var/lib/postgresql/11/main
+  become: true
+'''
+
+RETURN = r'''
+would:
+  description: In check mode, V(promote) or V(none).
+  returned: check mode
+  type: str
+  sample: promote
+method:
+  description: How the server was (or would be) promoted - V(sql) or V(pg_ctl); null when it already was a primary.
+  returned: always
+  type: str
+  sample: sql
+cmd:
+  description: The C(pg_ctl) command line, when O(method) resolves to V(pg_ctl).
+  returned: when pg_ctl is used
+  type: str
+  sample: /usr/lib/postgresql/11/bin/pg_ctl promote -D /var/lib/postgresql/11/main -w -t 60
+queries:
+  description: The state-changing SQL statements run (or that would run).
+  returned: always
+  type: list
+  elements: str
+  sample: ["SELECT pg_promote(wait => true, wait_seconds => 60)", "CHECKPOINT"]
+timeline_before:
+  description: Timeline before the promotion (C(pg_control_checkpoint())).
+  returned: always
+  type: int
+  sample: 1
+timeline_after:
+  description: Timeline after the promotion; equal to RV(timeline_before) when nothing was done; null in check mode.
+  returned: always
+  type: int
+  sample: 2
+promote_lsn:
+  description: C(pg_last_wal_replay_lsn()) just before the promotion (null when the server was already a primary).
+  returned: always
+  type: str
+  sample: 0/3000148
+current_lsn:
+  description: C(pg_current_wal_lsn()) after the promotion (or of the primary, when it already was one); null in check mode.
+  returned: always
+  type: str
+  sample: 0/30001C0
+replay_lag_bytes:
+  description: Received-but-not-replayed WAL in bytes when the checks ran (null on a primary).
+  returned: always
+  type: int
+  sample: 0
+peers:
+  description: What the split-brain guard saw, one item per peer.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"peer": "pg1:5432", "reachable": false, "in_recovery": null, "error": "connection refused"}]
+msg:
+  description: What was done.
+  returned: always
+  type: str
+'''
+
+import os
+import pwd
+import shlex
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run
+from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
+    DatabaseError, connect, connection_argument_spec, describe_target)
+from ansible_collections.pgstream.replication.plugins.module_utils.lsn import lsn_diff
+from ansible_collections.pgstream.replication.plugins.module_utils.peers import check_peers
+from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
+from ansible_collections.pgstream.replication.plugins.module_utils.version import find_bindir, major_from_num
+
+POLL = 0.5
+
+
+def argument_spec():
+    spec = connection_argument_spec()
+    spec.update(
+        method=dict(type='str', default='auto', choices=['auto', 'sql', 'pg_ctl']),
+        data_dir=dict(type='path'),
+        bindir=dict(type='path'),
+        pg_major=dict(type='str'),
+        owner=dict(type='str', default='postgres'),
+        timeout=dict(type='int', default=60),
+        peers=dict(type='list', elements='str', default=[], no_log=True),
+        peer_connect_timeout=dict(type='int', default=5),
+        max_replay_lag_bytes=dict(type='int', default=0),
+        replay_wait_timeout=dict(type='int', default=60),
+        checkpoint=dict(type='bool', default=True),
+        force=dict(type='bool', default=False),
+    )
+    return spec
+
+
+def validate(module):
+    p = module.params
+    for name, low in (('timeout', 1), ('peer_connect_timeout', 1), ('max_replay_lag_bytes', 0), ('replay_wait_timeout', 0)):
+        if p[name] < low:
+            module.fail_json(msg='%s must be at least %d, got %d' % (name, low, p[name]))
+
+
+def resolve_method(module, version_num):
+    method = module.params['method']
+    if version_num < 100000:
+        module.fail_json(msg='PostgreSQL %s is not supported (10 or later is needed)' % major_from_num(version_num))
+    if method == 'sql' and version_num < 120000:
+        module.fail_json(msg='method=sql needs PostgreSQL 12 or later (pg_promote()); this server is %s; use method=pg_ctl'
+                         % major_from_num(version_num))
+    if method == 'auto':
+        return 'sql' if version_num >= 120000 else 'pg_ctl'
+    return method
+
+
+def replay_state(q):
+    row = q.fetch_one('SELECT pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn, '
+                      'pg_is_wal_replay_paused() AS paused')
+    lag = 0
+    if row['receive_lsn'] and row['replay_lsn']:
+        lag = max(0, lsn_diff(row['receive_lsn'], row['replay_lsn']))
+    return lag, row
+
+
+def wait_for_replay(module, q):
+    """Wait (up to replay_wait_timeout) for replay to get within max_replay_lag_bytes; returns the lag in bytes."""
+    p = module.params
+    deadline = time.time() + p['replay_wait_timeout']
+    lag, row = replay_state(q)
+    while lag > p['max_replay_lag_bytes'] and time.time() < deadline:
+        time.sleep(POLL)
+        lag, row = replay_state(q)
+    if lag > p['max_replay_lag_bytes'] and not p['force']:
+        module.fail_json(msg='refusing to promote: replay is %d bytes behind the received WAL (received %s, replayed %s%s), '
+                         'more than max_replay_lag_bytes=%d after waiting %d seconds; set force=true to promote anyway'
+                         % (lag, row['receive_lsn'], row['replay_lsn'], ', replay is paused' if row['paused'] else '',
+                            p['max_replay_lag_bytes'], p['replay_wait_timeout']),
+                         replay_lag_bytes=lag)
+    return lag
+
+
+def pg_ctl_argv(module, q, version_num):
+    p = module.params
+    data_dir = p['data_dir'] or q.fetch_one('SHOW data_directory')['data_directory']
+    bindir = find_bindir(module, major=p['pg_major'] or major_from_num(version_num), bindir=p['bindir'])
+    argv = [os.path.join(bindir, 'pg_ctl'), 'promote', '-D', data_dir, '-w', '-t', str(p['timeout'])]
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(p['owner'])
+        except KeyError:
+            module.fail_json(msg='owner %s does not exist on this host' % p['owner'])
+        runuser = module.get_bin_path('runuser')
+        if not runuser:
+            module.fail_json(msg='pg_ctl cannot run as root and runuser was not found; run the task as %s (become_user)'
+                             % p['owner'])
+        argv = [runuser, '-u', p['owner'], '--'] + argv
+    return argv
+
+
+def promote(module, q, method, argv, secrets):
+    p = module.params
+    if method == 'sql':
+        q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})
+    else:
+        rc, out, err = run(module, argv, secrets=secrets)
+        if rc != 0:
+            module.fail_json(msg='pg_ctl promote failed (rc=%d): %s' % (rc, (err or out).strip()), rc=rc,
+                             cmd=redact(' '.join(shlex.quote(a) for a in argv), secrets), stdout=out, stderr=err)
+    deadline = time.time() + p['timeout']
+    while q.fetch_one('SELECT pg_is_in_recovery() AS in_recovery')['in_recovery']:
+        if time.time() >= deadline:
+            module.fail_json(msg='%s is still in recovery %d seconds after the promotion was requested'
+                             % (describe_target(module), p['timeout']), queries=q.queries)
+        time.sleep(POLL)
+
+
+def timeline_after(module, q):
+    if module.params['checkpoint']:
+        try:
+            q.execute('CHECKPOINT')
+            return q.fetch_one('SELECT timeline_id FROM pg_control_checkpoint()')['timeline_id']
+        except DatabaseError as e:
+            module.warn('CHECKPOINT after the promotion failed (%s); timeline_after is taken from the current WAL file name'
+                        % str(e).strip())
+    name = q.fetch_one('SELECT pg_walfile_name(pg_current_wal_lsn()) AS walfile')['walfile']
+    return int(name[:8], 16)
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=[('bindir', 'pg_major')],
+                           supports_check_mode=True)
+    validate(module)
+    p = module.params
+    secrets = [p['login_password']]
+    conn = connect(module, autocommit=True)
+    q = QueryLog(conn.cursor(), secrets=secrets, check_mode=module.check_mode)
+    result = dict(changed=False, method=None, timeline_before=None, timeline_after=None, promote_lsn=None,
+                  current_lsn=None, replay_lag_bytes=None, peers=[])
+    try:
+        row = q.fetch_one("SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version_num")
+        version_num = row['version_num']
+        result['timeline_before'] = q.fetch_one('SELECT timeline_id FROM pg_control_checkpoint()')['timeline_id']
+        if not row['in_recovery']:
+            result['timeline_after'] = result['timeline_before']
+            result['current_lsn'] = q.fetch_one('SELECT pg_current_wal_lsn()::text AS lsn')['lsn']
+            if module.check_mode:
+                result['would'] = 'none'
+            module.exit_json(msg='%s is already a primary' % describe_target(module), queries=q.queries, **result)
+        method = result['method'] = resolve_method(module, version_num)
+        argv = pg_ctl_argv(module, q, version_num) if method == 'pg_ctl' else None
+        if argv:
+            result['cmd'] = redact(' '.join(shlex.quote(a) for a in argv), secrets)
+        result['peers'] = check_peers(module, p['peers'], p['peer_connect_timeout'], p['force'])
+        result['replay_lag_bytes'] = wait_for_replay(module, q)
+        result['promote_lsn'] = q.fetch_one('SELECT pg_last_wal_replay_lsn()::text AS lsn')['lsn']
+        result['changed'] = True
+        if module.check_mode:
+            if method == 'sql':
+                q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})
+            result['would'] = 'promote'
+            module.exit_json(msg='would promote %s with %s' % (describe_target(module), method), queries=q.queries, **result)
+        promote(module, q, method, argv, secrets)
+        result['timeline_after'] = timeline_after(module, q)
+        result['current_lsn'] = q.fetch_one('SELECT pg_current_wal_lsn()::text AS lsn')['lsn']
+    except DatabaseError as e:
+        module.fail_json(msg='query on %s failed: %s' % (describe_target(module), redact(str(e).strip(), secrets)),
+                         queries=q.queries, **result)
+    finally:
+        conn.close()
+    module.exit_json(msg='promoted %s with %s: timeline %s -> %s' % (describe_target(module), method, result['timeline_before'],
+                                                                   result['timeline_after']), queries=q.queries, **result)
+
+
+if __name__ == '__main__':
+    main()
