@@ -105,8 +105,8 @@ def connect(module, autocommit=True):
     return conn
 
 
-# libpq conninfo: key = value, where value is bare or single-quoted with \\ and \' escapes.
-_KV_RE = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|[^\s']*)""")
+# libpq conninfo: key = value; value is bare or single-quoted, backslash escapes (\\ \' \<space>) in both.
+_KV_RE = re.compile(r"""(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|(?:\\.|[^\s'\\])*)""")
 _URI_RE = re.compile(r'^(?P<scheme>postgres(?:ql)?://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@')
 _URI_QUERY_RE = re.compile(r'([?&]password=)[^&]*', re.IGNORECASE)
 

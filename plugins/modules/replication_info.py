@@ -19,7 +19,7 @@ description:
     C(pg_controldata) are returned as well, so a stopped cluster can still be inspected.
   - Passwords in C(primary_conninfo) and in the WAL receiver's C(conninfo) are shown as C(********).
 author:
-  - pgstream.replication developers
+  - pgstream.replication developers (@pgstream)
 options:
   data_dir:
     description:

@@ -18,7 +18,7 @@ description:
     appears in SQL text, server logs or the returned O(ignore:queries).
   - An existing superuser role is never used or altered; the module fails instead (least privilege).
 author:
-  - pgstream.replication developers
+  - pgstream.replication developers (@pgstream)
 options:
   name:
     description:
