@@ -408,7 +408,7 @@ def validate(module):
     mode = parse_mode(p['mode'])
     if mode is None:
         module.fail_json(msg='mode must be one of %s (PostgreSQL refuses other permissions), got %s'
-                         % (', '.join("'%s'" % m for m in sorted(MODES)), p['mode']))
+                         % (', '.join("'%04o'" % m for m in sorted(MODES)), p['mode']))
     return owner, mode
 
 
@@ -522,9 +522,11 @@ def main():
 
 
 def install(module, partial, data_dir, owner, mode, result):
-    """Finish the clone in partial and put it in place of data_dir (moving the old content aside first)."""
+    """Finish the clone in partial and put it in place of data_dir (moving the old content aside first).
+    On any failure the partial clone is removed and data_dir is left as it was."""
     p = module.params
     step = 'configure'
+    done = False
     try:
         if p['write_recovery_conf']:
             write_recovery(module, partial, result['primary_conninfo'], p['slot_name'])
@@ -538,11 +540,15 @@ def install(module, partial, data_dir, owner, mode, result):
         elif os.path.isdir(data_dir):
             os.rmdir(data_dir)  # empty, checked by inspect_target
         os.rename(partial, data_dir)
+        done = True
     except (IOError, OSError) as e:
-        shutil.rmtree(partial, ignore_errors=True)
-        module.fail_json(msg='cannot %s the clone %s: %s (the partial clone was removed; %s is %s)'
-                         % (step, partial, e, data_dir, 'at ' + result['moved_aside'] if result['moved_aside'] and
-                            not os.path.exists(data_dir) else 'unchanged'), moved_aside=result['moved_aside'])
+        moved = result['moved_aside'] if result['moved_aside'] and not os.path.exists(data_dir) else None
+        module.fail_json(msg='cannot %s the clone %s: %s (the partial clone was removed; %s)'
+                         % (step, partial, e, 'the previous content of %s is at %s' % (data_dir, moved) if moved
+                            else '%s was not changed' % data_dir), moved_aside=moved)
+    finally:
+        if not done:
+            shutil.rmtree(partial, ignore_errors=True)
     fsync_dir(os.path.dirname(data_dir))
     result['bytes'] = dir_size(data_dir)
 
