@@ -84,7 +84,7 @@ options:
     default: false
   wal_method:
     description:
-      - C(pg_basebackup -X): how the WAL needed to make the clone consistent is transferred.
+      - How the WAL needed to make the clone consistent is transferred (C(pg_basebackup -X)).
     type: str
     choices: [stream, fetch, none]
     default: stream
@@ -101,7 +101,8 @@ options:
     type: path
   checkpoint:
     description:
-      - C(pg_basebackup -c): V(fast) asks the upstream for an immediate checkpoint, V(spread) waits for a spread one.
+      - The checkpoint the backup starts with (C(pg_basebackup -c)). V(fast) asks the upstream for an immediate
+        checkpoint, V(spread) waits for a spread one.
     type: str
     choices: [fast, spread]
     default: fast

@@ -354,8 +354,9 @@ def main():
                          queries=q.queries, **result)
     finally:
         conn.close()
-    module.exit_json(msg='promoted %s with %s: timeline %s -> %s' % (describe_target(module), method, result['timeline_before'],
-                                                                   result['timeline_after']), queries=q.queries, **result)
+    msg = 'promoted %s with %s: timeline %s -> %s' % (describe_target(module), method, result['timeline_before'],
+                                                      result['timeline_after'])
+    module.exit_json(msg=msg, queries=q.queries, **result)
 
 
 if __name__ == '__main__':

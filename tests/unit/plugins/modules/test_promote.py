@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.pgstream.replication.plugins.modules import promote
+from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import (
+    FakeRunner, FakeServer, run_module)
+
+LOGIN_PASSWORD = 'L0gin-Secret'
+PEER_PASSWORD = 'P33r-Secret'
+PROMOTE_SQL = 'SELECT pg_promote(wait => true, wait_seconds => 60)'
+
+
+class FakeClock:
+    """time.time/time.sleep without waiting."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.slept = 0.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += max(seconds, 0.1)
+        self.slept += seconds
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(promote, 'time', fake)
+    return fake
+
+
+def standby(**kw):
+    kw.setdefault('in_recovery', True)
+    kw.setdefault('data_directory', '/var/lib/postgresql/15/standby')
+    return FakeServer(**kw)
+
+
+def go(monkeypatch, args=None, local=None, peers=None, check_mode=False, run=None, euid=1000):
+    servers = {'': local or standby()}
+    servers.update(peers or {})
+    monkeypatch.setattr(promote.os, 'geteuid', lambda: euid)
+    monkeypatch.setattr(promote.AnsibleModule, 'get_bin_path',
+                        lambda self, name, required=False, opt_dirs=None: '/usr/sbin/runuser' if name == 'runuser' else None)
+    monkeypatch.setattr(promote, 'find_bindir', lambda module, major=None, bindir=None: bindir or '/usr/lib/postgresql/%s/bin' % major)
+    args = dict(args or {}, login_password=LOGIN_PASSWORD)
+    run = run or FakeRunner()
+    result = run_module(promote, args, check_mode=check_mode, runner=run, monkeypatch=monkeypatch, servers=servers)
+    for secret in (LOGIN_PASSWORD, PEER_PASSWORD):
+        assert secret not in result.text
+    return result, servers, run
+
+
+# ---- argument validation -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('args, message', [
+    ({'timeout': 0}, 'timeout must be at least 1'),
+    ({'peer_connect_timeout': 0}, 'peer_connect_timeout must be at least 1'),
+    ({'max_replay_lag_bytes': -1}, 'max_replay_lag_bytes must be at least 0'),
+    ({'replay_wait_timeout': -5}, 'replay_wait_timeout must be at least 0'),
+    ({'method': 'signal'}, 'method'),
+    ({'bindir': '/x', 'pg_major': '15'}, 'mutually exclusive'),
+    ({'peers': 'host=pg1'}, None),
+])
+def test_arguments(monkeypatch, args, message):
+    result, servers, run = go(monkeypatch, args)
+    if message is None:  # a single string is accepted as a one-item list
+        assert result['peers'][0]['peer'] == 'pg1:5432'
+        return
+    assert result['failed'] and message in result['msg']
+    assert servers[''].statements == []
+
+
+# ---- already a primary ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_primary_is_a_noop(monkeypatch, check_mode):
+    result, servers, run = go(monkeypatch, local=FakeServer(in_recovery=False, timeline=3), check_mode=check_mode)
+    assert result['changed'] is False and 'already a primary' in result['msg']
+    assert result['timeline_before'] == result['timeline_after'] == 3
+    assert result['promote_lsn'] is None and result['queries'] == []
+    assert not any('pg_promote' in s for s in servers[''].statements)
+    assert result.get('would') == ('none' if check_mode else None)
+
+
+# ---- promotion -----------------------------------------------------------------------------------------------------
+
+def test_promote_with_pg_promote(monkeypatch):
+    result, servers, run = go(monkeypatch)
+    assert result['changed'] is True and result['method'] == 'sql'
+    assert result['queries'] == [PROMOTE_SQL, 'CHECKPOINT']
+    assert result['timeline_before'] == 1 and result['timeline_after'] == 2
+    assert result['promote_lsn'] == '0/3000148' and result['current_lsn'] == '0/3000228'
+    assert result['replay_lag_bytes'] == 0
+    assert servers[''].in_recovery is False
+    assert run.calls == []
+    assert 'timeline 1 -> 2' in result['msg']
+
+
+def test_connects_with_login_options(monkeypatch):
+    result, servers, run = go(monkeypatch, {'login_user': 'admin', 'login_port': 5433})
+    kw = servers[''].connects[0]
+    assert kw['user'] == 'admin' and kw['port'] == 5433 and kw['password'] == LOGIN_PASSWORD
+
+
+@pytest.mark.parametrize('version_num, method, euid, data_dir, argv', [
+    (110022, 'auto', 1000, None,
+     ['/usr/lib/postgresql/11/bin/pg_ctl', 'promote', '-D', '/var/lib/postgresql/15/standby', '-w', '-t', '60']),
+    (100023, 'auto', 1000, '/srv/pg10',
+     ['/usr/lib/postgresql/10/bin/pg_ctl', 'promote', '-D', '/srv/pg10', '-w', '-t', '60']),
+    (150004, 'pg_ctl', 0, '/srv/pg15',
+     ['/usr/sbin/runuser', '-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/pg_ctl', 'promote', '-D', '/srv/pg15',
+      '-w', '-t', '60']),
+])
+def test_promote_with_pg_ctl(monkeypatch, version_num, method, euid, data_dir, argv):
+    local = standby(version_num=version_num)
+
+    def pg_ctl(inner, kw):
+        local.promote()
+        return 0, 'waiting for server to promote.... done\nserver promoted\n', ''
+    run = FakeRunner({'pg_ctl': pg_ctl})
+    args = {'method': method}
+    if data_dir:
+        args['data_dir'] = data_dir
+    monkeypatch.setattr(promote.pwd, 'getpwnam', lambda name: object())
+    result, servers, run = go(monkeypatch, args, local=local, run=run, euid=euid)
+    assert result['changed'] and result['method'] == 'pg_ctl'
+    assert run.argvs() == [argv]
+    assert result['cmd'] == ' '.join(argv)
+    assert result['queries'] == ['CHECKPOINT'] and result['timeline_after'] == 2
+    assert ('SHOW data_directory' in local.statements) is (data_dir is None)
+
+
+def test_pg_ctl_failure(monkeypatch):
+    run = FakeRunner({'pg_ctl': (1, '', 'pg_ctl: could not send promote signal: %s' % LOGIN_PASSWORD)})
+    result, servers, run = go(monkeypatch, {'method': 'pg_ctl', 'data_dir': '/d'}, run=run)
+    assert result['failed'] and result['rc'] == 1 and 'pg_ctl promote failed (rc=1)' in result['msg']
+    assert 'could not send promote signal: ********' in result['msg']
+
+
+def test_pg_ctl_as_root_needs_runuser(monkeypatch):
+    monkeypatch.setattr(promote.pwd, 'getpwnam', lambda name: object())
+    servers = {'': standby()}
+    monkeypatch.setattr(promote.os, 'geteuid', lambda: 0)
+    monkeypatch.setattr(promote.AnsibleModule, 'get_bin_path', lambda self, name, required=False, opt_dirs=None: None)
+    monkeypatch.setattr(promote, 'find_bindir', lambda module, major=None, bindir=None: '/b')
+    result = run_module(promote, {'method': 'pg_ctl', 'data_dir': '/d'}, runner=FakeRunner(), monkeypatch=monkeypatch,
+                        servers=servers)
+    assert result['failed'] and 'runuser was not found' in result['msg']
+
+
+def test_pg_ctl_as_root_unknown_owner(monkeypatch):
+    def nobody(name):
+        raise KeyError(name)
+    monkeypatch.setattr(promote.pwd, 'getpwnam', nobody)
+    result, servers, run = go(monkeypatch, {'method': 'pg_ctl', 'data_dir': '/d', 'owner': 'ghost'}, euid=0)
+    assert result['failed'] and 'owner ghost does not exist' in result['msg']
+
+
+@pytest.mark.parametrize('version_num, method, message', [
+    (110022, 'sql', 'method=sql needs PostgreSQL 12 or later'),
+    (90624, 'auto', 'PostgreSQL 9.6 is not supported'),
+])
+def test_unsupported_versions(monkeypatch, version_num, method, message):
+    result, servers, run = go(monkeypatch, {'method': method}, local=standby(version_num=version_num))
+    assert result['failed'] and message in result['msg']
+    assert servers[''].in_recovery is True
+
+
+def test_promotion_that_never_finishes(monkeypatch, clock):
+    result, servers, run = go(monkeypatch, {'timeout': 5}, local=standby(promote_works=False))
+    assert result['failed'] and 'still in recovery 5 seconds after the promotion' in result['msg']
+    assert result['queries'] == ['SELECT pg_promote(wait => true, wait_seconds => 5)']
+    assert clock.slept >= 5
+
+
+def test_checkpoint_failure_falls_back_to_wal_file_timeline(monkeypatch):
+    local = standby(checkpoint_error='ERROR:  permission denied to execute CHECKPOINT')
+    result, servers, run = go(monkeypatch, local=local)
+    assert result['changed'] and result['timeline_after'] == 2
+    assert any('CHECKPOINT after the promotion failed' in w for w in result['_warnings'])
+
+
+def test_without_checkpoint(monkeypatch):
+    result, servers, run = go(monkeypatch, {'checkpoint': False})
+    assert result['queries'] == [PROMOTE_SQL] and result['timeline_after'] == 2
+    assert 'CHECKPOINT' not in servers[''].statements
+
+
+def test_query_error_is_reported(monkeypatch):
+    result, servers, run = go(monkeypatch, local=standby(fail_on='pg_control_checkpoint'))
+    assert result['failed'] and 'query on postgres@(default socket):5432/postgres failed' in result['msg']
+    assert 'fake failure' in result['msg']
+
+
+def test_connection_failure(monkeypatch):
+    local = standby(connect_error='FATAL:  password authentication failed for user "postgres" (%s)' % LOGIN_PASSWORD)
+    result, servers, run = go(monkeypatch, local=local)
+    assert result['failed'] and 'password authentication failed' in result['msg']
+
+
+# ---- split-brain guard ---------------------------------------------------------------------------------------------
+
+PEER = 'host=pg1 port=5432 user=postgres dbname=postgres password=%s' % PEER_PASSWORD
+
+
+def test_refuses_when_a_peer_is_a_primary(monkeypatch):
+    peers = {'pg1': FakeServer(in_recovery=False), 'pg3': standby()}
+    result, servers, run = go(monkeypatch, {'peers': [PEER, 'host=pg3', 'host=gone port=5439']}, peers=peers)
+    assert result['failed']
+    assert 'peer pg1:5432 is reachable and is a primary' in result['msg'] and 'split brain' in result['msg']
+    assert result['peers'] == [
+        {'peer': 'pg1:5432', 'reachable': True, 'in_recovery': False, 'error': None},
+        {'peer': 'pg3:5432', 'reachable': True, 'in_recovery': True, 'error': None},
+        {'peer': 'gone:5439', 'reachable': False, 'in_recovery': None,
+         'error': 'could not translate host name "gone" to address: Name or service not known'},
+    ]
+    assert servers[''].in_recovery is True
+    assert not any('pg_promote' in s for s in servers[''].statements)
+    assert servers['pg1'].connects[0]['connect_timeout'] == '5'
+
+
+def test_peer_checks_pass_when_others_are_standbys_or_down(monkeypatch):
+    peers = {'pg3': standby(), 'pg1': FakeServer(connect_error='connection refused (password=%s)' % PEER_PASSWORD)}
+    result, servers, run = go(monkeypatch, {'peers': ['host=pg3', PEER]}, peers=peers)
+    assert result['changed'] and [p['reachable'] for p in result['peers']] == [True, False]
+    assert result['peers'][1]['error'] == 'connection refused (password=********)'
+
+
+def test_force_skips_the_split_brain_guard(monkeypatch):
+    result, servers, run = go(monkeypatch, {'peers': [PEER], 'force': True}, peers={'pg1': FakeServer(in_recovery=False)})
+    assert result['changed'] and servers[''].in_recovery is False
+
+
+def test_invalid_peer_string(monkeypatch):
+    result, servers, run = go(monkeypatch, {'peers': ["host='unterminated password=%s" % PEER_PASSWORD]})
+    assert result['failed'] and 'peer #1 in peers is not a valid libpq connection string' in result['msg']
+
+
+def test_peer_without_host_is_named_by_socket(monkeypatch):
+    result, servers, run = go(monkeypatch, {'peers': ['port=5433']})
+    assert result['peers'][0]['peer'] == 'peer #1 (local socket):5433'
+
+
+# ---- replay guard --------------------------------------------------------------------------------------------------
+
+def test_waits_for_replay_to_catch_up(monkeypatch, clock):
+    local = standby(receive_lsn='0/3000148', replay_lsns=('0/3000000', '0/3000100', '0/3000148'))
+    result, servers, run = go(monkeypatch, local=local)
+    assert result['changed'] and result['replay_lag_bytes'] == 0
+    assert clock.slept > 0
+
+
+def test_refuses_when_replay_stays_behind(monkeypatch):
+    local = standby(receive_lsn='0/3000148', replay_lsns=('0/3000000',), paused=True)
+    result, servers, run = go(monkeypatch, {'replay_wait_timeout': 3, 'max_replay_lag_bytes': 100}, local=local)
+    assert result['failed'] and result['replay_lag_bytes'] == 0x148
+    assert 'replay is 328 bytes behind' in result['msg'] and 'replay is paused' in result['msg']
+    assert 'max_replay_lag_bytes=100 after waiting 3 seconds' in result['msg']
+    assert servers[''].in_recovery is True
+
+
+def test_lag_within_limit_does_not_wait(monkeypatch, clock):
+    local = standby(receive_lsn='0/3000148', replay_lsns=('0/3000000',))
+    result, servers, run = go(monkeypatch, {'max_replay_lag_bytes': 1024}, local=local)
+    assert result['changed'] and result['replay_lag_bytes'] == 0x148
+    assert clock.slept < 1
+
+
+def test_force_skips_the_replay_guard(monkeypatch):
+    local = standby(receive_lsn='0/3000148', replay_lsns=('0/3000000',))
+    result, servers, run = go(monkeypatch, {'force': True, 'replay_wait_timeout': 0}, local=local)
+    assert result['changed'] and result['replay_lag_bytes'] == 0x148
+
+
+def test_no_wal_receiver_means_no_lag(monkeypatch):
+    result, servers, run = go(monkeypatch, local=standby(receive_lsn=None))
+    assert result['changed'] and result['replay_lag_bytes'] == 0
+
+
+# ---- check mode ----------------------------------------------------------------------------------------------------
+
+def test_check_mode_promotes_nothing(monkeypatch):
+    result, servers, run = go(monkeypatch, check_mode=True)
+    assert result['changed'] is True and result['would'] == 'promote'
+    assert result['queries'] == [PROMOTE_SQL]
+    assert servers[''].in_recovery is True
+    assert not any(s.startswith('SELECT pg_promote') or s == 'CHECKPOINT' for s in servers[''].statements)
+    assert result['timeline_after'] is None and result['current_lsn'] is None
+
+
+def test_check_mode_pg_ctl_runs_nothing(monkeypatch):
+    result, servers, run = go(monkeypatch, {'method': 'pg_ctl', 'data_dir': '/d'}, check_mode=True)
+    assert result['would'] == 'promote' and result['cmd'].endswith('pg_ctl promote -D /d -w -t 60')
+    assert run.calls == [] and result['queries'] == []
+
+
+def test_check_mode_still_refuses_split_brain(monkeypatch):
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': FakeServer(in_recovery=False)}, check_mode=True)
+    assert result['failed'] and 'split brain' in result['msg']
+
+
+def test_nothing_secret_is_logged(monkeypatch):
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': standby()})
+    assert result['_logs']
