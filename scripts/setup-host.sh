@@ -6,7 +6,7 @@
 #    (runc + cgroupfs, explicit ulimits), then checks again.
 set -euo pipefail
 need=()
-for cmd in podman runc debootstrap tar sha256sum; do
+for cmd in podman runc debootstrap tar sha256sum shellcheck; do
     command -v "$cmd" >/dev/null 2>&1 || need+=("$cmd")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,9 +15,9 @@ if [ ${#need[@]} -gt 0 ]; then
         echo "setup-host: please install: ${need[*]} (needs root and apt)" >&2; exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap uidmap \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap uidmap shellcheck \
         slirp4netns fuse-overlayfs netavark aardvark-dns >/dev/null 2>&1 \
-      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap >/dev/null
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap shellcheck >/dev/null
 fi
 
 # A tiny local image made from the host's own /usr/bin/true, so the check needs no registry.

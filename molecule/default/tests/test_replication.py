@@ -39,7 +39,7 @@ def test_write_on_primary_is_read_on_every_standby(hosts):
     psql(hosts[PRIMARY], "CREATE TABLE IF NOT EXISTS verify_probe (token text); INSERT INTO verify_probe VALUES ('%s')" % token)
     for name in STANDBYS:
         seen = ""
-        for _ in range(30):
+        for _attempt in range(30):
             seen = psql(hosts[name], "SELECT count(*) FROM verify_probe WHERE token = '%s'" % token)
             if seen == "1":
                 break
