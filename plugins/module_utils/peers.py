@@ -34,18 +34,28 @@ def probe(conninfo, index, connect_timeout):
     params.setdefault('connect_timeout', str(connect_timeout))
     params.setdefault('application_name', 'pgstream.replication')
     item = dict(peer=peer_name(params, index), reachable=False, in_recovery=None, error=None)
+    physical = str(params.get('replication', '')).lower() in ('true', 'on', 'yes', '1')
     conn = None
     try:
         conn = psycopg2.connect(**params)
-        cur = conn.cursor()
-        cur.execute('SELECT pg_is_in_recovery()')
-        item['in_recovery'] = bool(cur.fetchone()[0])
-        item['reachable'] = True
     except Exception as e:  # unreachable peers are expected during a failover
         item['error'] = redact(str(e).strip(), secrets)
+        return item
+    item['reachable'] = True
+    try:
+        conn.autocommit = True
+        cur = conn.cursor()
+        if physical:
+            # A physical replication connection runs no SQL, but SHOW works (in_hot_standby: PostgreSQL 14+).
+            cur.execute('SHOW in_hot_standby')
+            item['in_recovery'] = str(cur.fetchone()[0]).lower() == 'on'
+        else:
+            cur.execute('SELECT pg_is_in_recovery()')
+            item['in_recovery'] = bool(cur.fetchone()[0])
+    except Exception as e:  # reachable, but its role cannot be told
+        item['error'] = redact(str(e).strip(), secrets)
     finally:
-        if conn is not None:
-            conn.close()
+        conn.close()
     return item
 
 
@@ -55,9 +65,15 @@ def check_peers(module, peers, connect_timeout, force):
     for item in results:
         if item.pop('invalid', False):
             module.fail_json(msg='%s in peers is not a valid libpq connection string' % item['peer'])
+    if force:
+        return results
     primaries = [item['peer'] for item in results if item['reachable'] and item['in_recovery'] is False]
-    if primaries and not force:
+    if primaries:
         module.fail_json(msg='refusing to promote: peer %s is reachable and is a primary (not in recovery); promoting would '
                          'create a split brain. Stop or demote it first, or set force=true' % ', '.join(primaries),
                          peers=results)
+    unknown = [item for item in results if item['reachable'] and item['in_recovery'] is None]
+    if unknown:
+        module.fail_json(msg='refusing to promote: peer %s is reachable but whether it is a primary cannot be told (%s); '
+                         'set force=true to promote anyway' % (unknown[0]['peer'], unknown[0]['error']), peers=results)
     return results

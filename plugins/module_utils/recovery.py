@@ -38,7 +38,7 @@ def build_conninfo(**kw):
 
 
 def _is_12_plus(major):
-    return int(str(major).split('.')[0]) >= 12
+    return int(str(major).split('.', maxsplit=1)[0]) >= 12
 
 
 def standby_files(major, conninfo, slot_name=None, extra=None):

@@ -36,7 +36,7 @@ description:
     C(postgresql.auto.conf); PostgreSQL 10 and 11 get C(recovery.conf) with C(standby_mode = 'on') and
     C(recovery_target_timeline = 'latest').
 author:
-  - pgstream.replication developers
+  - pgstream.replication developers (@pgstream)
 options:
   data_dir:
     description:

@@ -22,7 +22,7 @@ description:
   - After the promotion a C(CHECKPOINT) is run (O(checkpoint)) so that C(pg_control) - which C(pg_rewind) reads - shows the
     new timeline; RV(timeline_after) comes from C(pg_control_checkpoint()).
 author:
-  - pgstream.replication developers
+  - pgstream.replication developers (@pgstream)
 options:
   method:
     description:
@@ -58,7 +58,13 @@ options:
     description:
       - libpq connection strings (for example V(host=pg1 port=5432 user=postgres dbname=postgres)) of the other nodes of
         the cluster, checked for a running primary before promoting (split-brain guard). Unreachable peers are skipped.
-      - Treated as secrets (they may contain passwords); messages name peers as C(host:port) only.
+      - A peer that only accepts replication connections (a C(replication) line in C(pg_hba.conf), as for the
+        replication user) can be given with V(replication=true) in its string, for example
+        V(host=pg1 user=replicator replication=true); it is then asked C(SHOW in_hot_standby), which needs
+        PostgreSQL 14 or later on the peer.
+      - A peer that is reachable but whose role cannot be told (for example a failing query) also stops the promotion.
+      - Treated as secrets (they may contain passwords); messages name peers as C(host:port) only. Prefer a password
+        file (C(passfile=) or the C(~/.pgpass) of the user the module runs as) to a C(password=) in the string.
     type: list
     elements: str
     default: []

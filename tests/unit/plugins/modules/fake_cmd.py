@@ -112,6 +112,10 @@ class FakeServer:
         if replication:
             if text == 'IDENTIFY_SYSTEM':
                 return ['systemid', 'timeline', 'xlogpos', 'dbname'], [(self.system_identifier, self.timeline, self.xlogpos, None)]
+            if text == 'SHOW in_hot_standby':
+                if self.version_num < 140000:
+                    raise FakeDbError('ERROR:  unrecognized configuration parameter "in_hot_standby"')
+                return ['in_hot_standby'], [('on' if self.in_recovery else 'off',)]
             if text.startswith('READ_REPLICATION_SLOT'):
                 name = text.split(None, 1)[1].strip('"')
                 row = ('physical', '0/3000000', 1) if name in self.slots else (None, None, None)
@@ -219,7 +223,8 @@ class FakeConnect:
         if server.connect_error:
             raise FakeDbError(server.connect_error)
         server.connects.append(kwargs)
-        return FakeConnection(server, connection_factory is not None, kwargs)
+        replication = connection_factory is not None or str(kwargs.get('replication', '')).lower() == 'true'
+        return FakeConnection(server, replication, kwargs)
 
 
 def run_module(module, args, check_mode=False, runner=None, monkeypatch=None, servers=None):

@@ -237,6 +237,24 @@ def test_force_skips_the_split_brain_guard(monkeypatch):
     assert result['changed'] and servers[''].in_recovery is False
 
 
+@pytest.mark.parametrize('peer_server, refused', [
+    (FakeServer(in_recovery=False), 'is reachable and is a primary'),
+    (FakeServer(in_recovery=True), None),
+    (FakeServer(in_recovery=True, version_num=130010), 'whether it is a primary cannot be told'),
+])
+def test_peer_over_a_replication_connection(monkeypatch, peer_server, refused):
+    peer = 'host=pg1 user=replicator replication=true passfile=/var/lib/postgresql/.pgpass'
+    result, servers, run = go(monkeypatch, {'peers': [peer]}, peers={'pg1': peer_server})
+    assert peer_server.statements == ['SHOW in_hot_standby']
+    if refused:
+        assert result['failed'] and refused in result['msg'] and 'pg1:5432' in result['msg']
+        assert servers[''].in_recovery is True
+    else:
+        assert result['changed'] and result['peers'][0]['in_recovery'] is True
+    result, servers, run = go(monkeypatch, {'peers': [peer], 'force': True}, peers={'pg1': peer_server})
+    assert result['changed']
+
+
 def test_invalid_peer_string(monkeypatch):
     result, servers, run = go(monkeypatch, {'peers': ["host='unterminated password=%s" % PEER_PASSWORD]})
     assert result['failed'] and 'peer #1 in peers is not a valid libpq connection string' in result['msg']
