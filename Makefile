@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 # Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`).
-SCENARIOS ?= default
+SCENARIOS ?= default modules
 
 .PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule build clean
 

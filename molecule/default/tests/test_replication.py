@@ -1,4 +1,5 @@
 """Verify the default scenario: a real primary streams to two real standbys."""
+import os
 import time
 import uuid
 
@@ -59,7 +60,7 @@ def test_replication_role_is_least_privilege(hosts):
 
 
 def test_pg_hba_has_no_remote_trust(hosts):
-    hba = hosts[PRIMARY].file("/etc/postgresql/15/main/pg_hba.conf").content_string
+    hba = hosts[PRIMARY].file("/etc/postgresql/%s/main/pg_hba.conf" % os.environ.get("PGSTREAM_PG_MAJOR", "15")).content_string
     for line in hba.splitlines():
         fields = line.split()
         if fields and fields[0].startswith("host"):
