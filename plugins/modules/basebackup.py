@@ -25,7 +25,8 @@ description:
     module - it is removed when a clone fails and, if an earlier run was killed, at the start of the next clone, so
     a re-run succeeds. Do not keep anything of your own under that name. Anything to move aside is moved only after
     the new clone is complete.
-  - Refuses to run when a postmaster is running on O(data_dir) (C(postmaster.pid) with a live process), even with O(force).
+  - Never replaces or moves a data directory a postmaster is running on (C(postmaster.pid) with a live process), even
+    with O(force); a running clone of the upstream is still reported unchanged.
   - The password is never put on a command line. C(pg_basebackup) reads it from a private (0600) temporary password
     file passed in C(PGPASSFILE), removed afterwards. When O(write_recovery_conf=true) the password is stored in the
     password file O(passfile_path) (mode 0600, owned by O(owner); other entries are kept) and C(primary_conninfo)
@@ -471,7 +472,6 @@ def main():
     secrets = [p['replication_password']]
     data_dir = os.path.normpath(p['data_dir'])
     partial = data_dir + '.partial'
-    check_no_postmaster(module, data_dir)
 
     upstream = identify_system(module)
     major = p['pg_major'] or major_from_num(upstream['server_version_num'])
@@ -485,6 +485,8 @@ def main():
     if state == 'cluster':
         local = controldata.read(module, data_dir, bindir)
     action = decide(module, data_dir, state, local, sysid)
+    if action != 'none':
+        check_no_postmaster(module, data_dir)
     if action != 'none' and os.path.ismount(data_dir):
         module.fail_json(msg='%s is a mount point and cannot be replaced atomically; use a subdirectory of the mount as '
                          'data_dir' % data_dir)

@@ -438,7 +438,28 @@ def test_running_postmaster_is_refused_even_with_force(env, monkeypatch):
         f.write('%d\n%s\n' % (os.getpid(), args['data_dir']))
     result, run, server = go(monkeypatch, args)
     assert result['failed'] and 'postmaster (pid %d) is running' % os.getpid() in result['msg']
-    assert server.connects == [] and run.calls == []
+    assert run.argvs('pg_basebackup') == []
+    assert os.path.isfile(os.path.join(args['data_dir'], 'sysid')) and os.listdir(os.path.dirname(args['data_dir'])) == ['standby']
+
+
+def test_running_clone_of_the_upstream_is_unchanged(env, monkeypatch):
+    args = args_for(env)
+    make_cluster(args['data_dir'])
+    with open(os.path.join(args['data_dir'], 'postmaster.pid'), 'w') as f:
+        f.write('%d\n' % os.getpid())
+    go(monkeypatch, args)  # writes the passfile
+    result, run, server = go(monkeypatch, args)
+    assert result['changed'] is False and 'failed' not in result
+    assert run.argvs('pg_basebackup') == []
+
+
+def test_running_postmaster_on_another_cluster_is_refused(env, monkeypatch):
+    args = args_for(env, force=True)
+    make_cluster(args['data_dir'], sysid=OTHER_SYSID)
+    with open(os.path.join(args['data_dir'], 'postmaster.pid'), 'w') as f:
+        f.write('%d\n' % os.getpid())
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'is running' in result['msg'] and result.get('moved_aside') is None
 
 
 def test_stale_postmaster_pid_is_ignored(env, monkeypatch):
