@@ -130,7 +130,7 @@ options:
     default: postgres
   mode:
     description:
-      - Permissions of O(data_dir); PostgreSQL accepts only V('0700') or V('0750'). Quote the value in YAML.
+      - Permissions of a new clone's O(data_dir); PostgreSQL accepts only V('0700') or V('0750'). Quote the value in YAML.
     type: raw
     default: '0700'
   bindir:
@@ -256,7 +256,9 @@ passfile:
   type: str
   sample: /var/lib/postgresql/.pgpass
 primary_conninfo:
-  description: The C(primary_conninfo) written (never contains the password), when O(write_recovery_conf=true).
+  description:
+    - The C(primary_conninfo) a clone gets (never contains the password); null when O(write_recovery_conf=false).
+    - An existing clone is not rewritten, so this is what a new clone would get.
   returned: always
   type: str
   sample: host=pg1 port=5432 user=replicator passfile=/var/lib/postgresql/.pgpass application_name=pg2
@@ -528,7 +530,7 @@ def install(module, partial, data_dir, owner, mode, result):
     """Finish the clone in partial and put it in place of data_dir (moving the old content aside first).
     On any failure the partial clone is removed and data_dir is left as it was."""
     p = module.params
-    step = 'configure'
+    step = 'writing the standby configuration'
     done = False
     try:
         if p['write_recovery_conf']:
@@ -536,7 +538,7 @@ def install(module, partial, data_dir, owner, mode, result):
         step = 'chown to %s' % owner.pw_name
         chown_tree(partial, owner)
         os.chmod(partial, mode)
-        step = 'rename into place'
+        step = 'moving it into place'
         if result['moved_aside']:
             result['moved_aside'] = moved_aside_path(data_dir)
             os.rename(data_dir, result['moved_aside'])
@@ -546,7 +548,7 @@ def install(module, partial, data_dir, owner, mode, result):
         done = True
     except (IOError, OSError) as e:
         moved = result['moved_aside'] if result['moved_aside'] and not os.path.exists(data_dir) else None
-        module.fail_json(msg='cannot %s the clone %s: %s (the partial clone was removed; %s)'
+        module.fail_json(msg='%s failed for the clone %s: %s (the partial clone was removed; %s)'
                          % (step, partial, e, 'the previous content of %s is at %s' % (data_dir, moved) if moved
                             else '%s was not changed' % data_dir), moved_aside=moved)
     finally:

@@ -557,3 +557,76 @@ def test_nothing_secret_is_logged(env, monkeypatch):
     result, run, server = go(monkeypatch, args_for(env))
     assert result['_logs'], 'the invocation is logged'
     assert PASSWORD not in result.text
+
+
+def test_chown_failure_removes_partial(env, monkeypatch):
+    def broken(path, owner):
+        raise OSError(1, 'Operation not permitted')
+    monkeypatch.setattr(basebackup, 'chown_tree', broken)
+    args = args_for(env)
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'chown to postgres failed for the clone' in result['msg']
+    assert 'Operation not permitted' in result['msg'] and 'was not changed' in result['msg']
+    assert not os.path.exists(args['data_dir'] + '.partial') and not os.path.exists(args['data_dir'])
+
+
+def test_rename_failure_after_move_aside_says_where_the_old_data_is(env, monkeypatch):
+    args = args_for(env, force=True)
+    make_cluster(args['data_dir'], sysid=OTHER_SYSID)
+    real_rename = os.rename
+    calls = []
+
+    def rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:
+            raise OSError(28, 'No space left on device')
+        return real_rename(src, dst)
+    monkeypatch.setattr(basebackup.os, 'rename', rename)
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'moving it into place failed for the clone' in result['msg']
+    assert result['moved_aside'] in result['msg'] and os.path.isdir(result['moved_aside'])
+    assert not os.path.exists(args['data_dir'] + '.partial')
+
+
+def test_stale_partial_that_cannot_be_removed(env, monkeypatch):
+    args = args_for(env)
+    os.makedirs(args['data_dir'] + '.partial')
+
+    def rmtree(path, ignore_errors=False):
+        raise OSError(13, 'Permission denied')
+    monkeypatch.setattr(basebackup.shutil, 'rmtree', rmtree)
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'cannot remove %s.partial left by an interrupted clone' % args['data_dir'] in result['msg']
+    assert run.argvs('pg_basebackup') == []
+
+
+def test_parent_that_cannot_be_created(env, monkeypatch):
+    blocker = env / 'file'
+    blocker.write_text('x')
+    args = args_for(env, data_dir=str(blocker / 'sub' / 'standby'))
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'cannot create the parent directory' in result['msg']
+
+
+def test_unreadable_data_dir(env, monkeypatch):
+    args = args_for(env)
+    os.makedirs(args['data_dir'])
+
+    def listdir(path):
+        raise OSError(13, 'Permission denied')
+    monkeypatch.setattr('ansible_collections.pgstream.replication.plugins.module_utils.datadir.os.listdir', listdir)
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'cannot read %s' % args['data_dir'] in result['msg']
+
+
+def test_passfile_directory_missing(env, monkeypatch):
+    args = args_for(env, passfile_path=str(env / 'nohome' / '.pgpass'))
+    result, run, server = go(monkeypatch, args)
+    assert result['failed'] and 'directory %s does not exist' % (env / 'nohome') in result['msg']
+
+
+def test_passfile_unreadable(env, monkeypatch):
+    args = args_for(env, passfile_path=str(env / 'pgpassdir'))
+    os.makedirs(str(env / 'pgpassdir'))  # a directory cannot be read as a file
+    result, run, server = go(monkeypatch, args, check_mode=True)
+    assert result['failed'] and 'cannot read the password file' in result['msg']
