@@ -4,10 +4,7 @@ __metaclass__ = type
 
 import json
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover
-    from collections import Mapping
+from collections.abc import Mapping
 
 import pytest
 
