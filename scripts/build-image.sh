@@ -12,10 +12,14 @@ case "$SUITE" in
     bullseye) PG_MAJOR=13 ;;
     bookworm) PG_MAJOR=15 ;;
     trixie)   PG_MAJOR=17 ;;
-    forky)    PG_MAJOR=18 ;;
+    forky)    PG_MAJOR=18
+              # testing's Release files are valid for a week only; a frozen or lagging mirror
+              # serves expired ones, which apt refuses by default.
+              APT_OPTS="-o Acquire::Check-Valid-Until=false" ;;
     *) echo "build-image: unknown SUITE '$SUITE' (bullseye, bookworm, trixie, forky)" >&2; exit 2 ;;
 esac
 INCLUDE=python3,sudo,iproute2,procps
+APT_OPTS=${APT_OPTS:-}
 
 mirror() {
     # The Debian mirror this machine's own apt uses (deb822 or one-line sources).
@@ -31,7 +35,7 @@ mirror() {
 
 base_hash=$(printf '%s\n' "$SUITE" "$INCLUDE" "minbase" | sha256sum | cut -c1-12)
 base="localhost/pgstream-base:$SUITE-$base_hash"
-img_hash=$(cat "$root/images/Containerfile" <(echo "$base" "$PG_MAJOR") | sha256sum | cut -c1-12)
+img_hash=$(cat "$root/images/Containerfile" <(echo "$base" "$PG_MAJOR" "$APT_OPTS") | sha256sum | cut -c1-12)
 img="localhost/pgstream-pg:$SUITE-pg$PG_MAJOR-$img_hash"
 alias="localhost/pgstream-pg:$SUITE"
 
@@ -61,7 +65,7 @@ else
     echo "build-image: imported $base"
 fi
 echo "build-image: building $img (PostgreSQL $PG_MAJOR)"
-podman build -q --build-arg BASE="$base" --build-arg PG_MAJOR="$PG_MAJOR" \
+podman build -q --build-arg BASE="$base" --build-arg PG_MAJOR="$PG_MAJOR" --build-arg APT_OPTS="$APT_OPTS" \
     -t "$img" -f "$root/images/Containerfile" "$root/images" >/dev/null
 podman tag "$img" "$alias"
 echo "build-image: built $img as $alias"
