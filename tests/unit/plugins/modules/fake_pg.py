@@ -261,3 +261,101 @@ def run_module(monkeypatch, main, server, args, check_mode=False, diff=False):
         except ModuleExit as e:
             return Run(e.result, e.failed, warnings, logs)
     raise AssertionError('module returned without exit_json/fail_json')
+
+
+class SlotServer(FakeServer):
+    """A FakeServer that keeps pg_replication_slots rows and applies the slot functions to them.
+
+    release_after: how many active_pid polls a terminated walsender needs before it releases its slot.
+    reconnects: pids that take the slot over, one after each release (a standby reconnecting).
+    drop_races: pids that take the slot over just before a drop, which then fails as in use.
+    Before PostgreSQL 13 (version_num < 130000) a query naming the wal_status column fails like the real server.
+    """
+
+    def __init__(self, slots=None, version_num=150004, release_after=0, reconnects=None, drop_races=None,
+                 create_error=None):
+        super(SlotServer, self).__init__()
+        self.drop_races = list(drop_races or [])
+        self.slots = dict((s['slot_name'], dict(s)) for s in (slots or []))
+        self.version_num = version_num
+        self.release_after = release_after
+        self.reconnects = list(reconnects or [])
+        self.create_error = create_error
+        self.terminated = {}
+        self.rules = [
+            ('SELECT current_setting', self._version),
+            ('FROM pg_replication_slots WHERE slot_name', self._one),
+            ('FROM pg_replication_slots', self._all),
+            ('SELECT pg_create_physical_replication_slot', self._create),
+            ('SELECT pg_drop_replication_slot', self._drop),
+            ('SELECT pg_terminate_backend', self._terminate),
+        ]
+
+    @staticmethod
+    def slot(name, slot_type='physical', active_pid=None, restart_lsn='0/3000148', wal_status='reserved'):
+        return dict(slot_name=name, slot_type=slot_type, active=active_pid is not None, active_pid=active_pid,
+                    restart_lsn=restart_lsn, wal_status=wal_status)
+
+    def _version(self, text, params):
+        num = self.version_num
+        return [dict(server_version='%d.%d' % (num // 10000, num % 10000) if num >= 100000 else
+                     '%d.%d.%d' % (num // 10000, (num // 100) % 100, num % 100), server_version_num=num)]
+
+    def _check_columns(self, text):
+        if self.version_num < 130000 and re.search(r'(?<!AS )\bwal_status\b', text):
+            raise FakePgError('column "wal_status" does not exist', pgcode='42703')
+
+    def _release_tick(self):
+        for name, polls in list(self.terminated.items()):
+            if polls <= 0:
+                del self.terminated[name]
+                slot = self.slots.get(name)
+                if slot is not None:
+                    pid = self.reconnects.pop(0) if self.reconnects else None
+                    slot.update(active=pid is not None, active_pid=pid)
+            else:
+                self.terminated[name] = polls - 1
+
+    def _one(self, text, params):
+        self._release_tick()
+        slot = self.slots.get(params[0])
+        return [dict(slot_name=slot['slot_name'], active_pid=slot['active_pid'])] if slot else []
+
+    def _all(self, text, params):
+        self._check_columns(text)
+        rows = []
+        for name in sorted(self.slots):
+            row = dict(self.slots[name])
+            if self.version_num < 130000:
+                row['wal_status'] = None
+            rows.append(row)
+        return rows
+
+    def _create(self, text, params):
+        if self.create_error is not None:
+            raise self.create_error
+        name, reserve = params
+        if name in self.slots:
+            raise FakePgError('replication slot "%s" already exists' % name, pgcode='42710')
+        self.slots[name] = self.slot(name, restart_lsn='0/3000148' if reserve else None,
+                                     wal_status='reserved' if reserve else None)
+        return [dict(pg_create_physical_replication_slot='(%s,)' % name)]
+
+    def _drop(self, text, params):
+        slot = self.slots.get(params[0])
+        if slot is None:
+            raise FakePgError('replication slot "%s" does not exist' % params[0], pgcode='42704')
+        if self.drop_races:
+            pid = self.drop_races.pop(0)
+            slot.update(active=True, active_pid=pid)
+        if slot['active_pid'] is not None:
+            raise FakePgError('replication slot "%s" is active for PID %d' % (params[0], slot['active_pid']),
+                              pgcode='55006')
+        del self.slots[params[0]]
+        return [dict(pg_drop_replication_slot='')]
+
+    def _terminate(self, text, params):
+        for name, slot in self.slots.items():
+            if slot['active_pid'] == params[0]:
+                self.terminated[name] = self.release_after
+        return [dict(pg_terminate_backend=True)]
