@@ -30,9 +30,10 @@ CASES = [
      "cycle db2 -> db3 -> db2"),
     ("unknown major", {"db1": host("primary", pgstream_pg_major=9), "db2": host("standby", pgstream_pg_major=9)},
      "unsupported PostgreSQL major version"),
-    ("sync count above the candidates", {"db1": host("primary", pgstream_sync_mode="any", pgstream_sync_count=3),
-                                          "db2": host("standby", pgstream_sync_candidate=True),
-                                          "db3": host("standby", pgstream_sync_candidate=True)},
+    ("sync count above the candidates", {
+        "db1": host("primary", pgstream_sync_mode="any", pgstream_sync_count=3),
+        "db2": host("standby", pgstream_sync_candidate=True),
+        "db3": host("standby", pgstream_sync_candidate=True)},
      "pgstream_sync_count"),
 ]
 
