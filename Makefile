@@ -8,14 +8,17 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 # Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`).
-SCENARIOS ?= default modules
+SCENARIOS ?= default modules sync
+# The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
+MATRIX ?= bullseye:13 trixie:17 forky:18
 
-.PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule build clean
+.PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule matrix build clean
 
 help:
 	@echo "make demo   - build a primary + 2 standbys in local podman containers with playbooks/site.yml"
 	@echo "make test   - unit tests, ansible-test sanity, ansible-lint (production), Molecule scenarios"
 	@echo "make images [SUITE=bookworm|bullseye|trixie|forky] - build/reuse the test host image"
+	@echo "make matrix - the default scenario on PostgreSQL 13, 17 and 18 images (not part of make test)"
 
 host:
 	scripts/setup-host.sh
@@ -57,6 +60,14 @@ molecule: venv collection images
 	@for s in $(SCENARIOS); do \
 	  echo "=== molecule test -s $$s"; \
 	  molecule test -s $$s || exit 1; \
+	done
+
+matrix: host venv collection
+	@for m in $(MATRIX); do \
+	  suite=$${m%%:*}; major=$${m##*:}; \
+	  echo "=== molecule test -s default on $$suite / PostgreSQL $$major"; \
+	  SUITE=$$suite scripts/build-image.sh || exit 1; \
+	  PGSTREAM_IMAGE=localhost/pgstream-pg:$$suite PGSTREAM_PG_MAJOR=$$major molecule test -s default || exit 1; \
 	done
 
 build: venv
