@@ -31,3 +31,11 @@ def test_defaults_are_commented(role):
         if line and not line.startswith(("#", " ", "-", "---")):
             assert i > 0 and lines[i - 1].startswith("#") or lines[i - 1].startswith(role), \
                 "%s: variable without a comment: %s" % (role, line)
+
+
+def test_role_readmes_are_generated_from_the_specs():
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "role-readme.py"), "--check"],
+                          stdout=subprocess.PIPE, universal_newlines=True, check=False)
+    assert proc.returncode == 0, proc.stdout
