@@ -12,7 +12,7 @@ SCENARIOS ?= default modules sync
 # The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
 MATRIX ?= bullseye:13 trixie:17 forky:18
 
-.PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule matrix build clean
+.PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule gs-ctl-double matrix build clean
 
 help:
 	@echo "make demo   - build a primary + 2 standbys in local podman containers with playbooks/site.yml"
@@ -44,6 +44,7 @@ test: host venv collection
 	$(MAKE) lint
 	$(MAKE) images
 	$(MAKE) molecule
+	$(MAKE) gs-ctl-double
 	@echo "make test: all stages passed"
 
 unit: venv collection
@@ -61,6 +62,10 @@ molecule: venv collection images
 	  echo "=== molecule test -s $$s"; \
 	  molecule test -s $$s || exit 1; \
 	done
+
+# The gs_ctl test double end to end on real PostgreSQL (tests/gs_ctl_double/smoke.sh).
+gs-ctl-double: images
+	tests/gs_ctl_double/smoke.sh
 
 matrix: host venv collection
 	@for m in $(MATRIX); do \

@@ -47,6 +47,8 @@ def params_to_conninfo(module):
     A unix socket directory wins over login_host when login_host is empty or localhost
     (as in community.postgresql); an empty host means libpq's default socket.
     The password is only included when login_password is set.
+    The session commits with synchronous_commit=local: what the modules write (roles, slots,
+    CHECKPOINT) must never wait for synchronous standbys that may be down or not yet cloned.
     """
     params = module.params
     kw = dict(
@@ -56,6 +58,7 @@ def params_to_conninfo(module):
         connect_timeout=params['connect_timeout'],
         sslmode=params['ssl_mode'],
         application_name='pgstream.replication',
+        options='-c synchronous_commit=local',
     )
     host = params['login_host'] or ''
     socket = params['login_unix_socket'] or ''

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end check of the gs_ctl test double against real PostgreSQL, the openGauss way:
-# two podman containers (helperE-pg1, helperE-pg2) on their own network helperE-net,
+# two podman containers (pgs-gsdouble-pg1, pgs-gsdouble-pg2) on their own network pgstream-gsdouble,
 #   1. initdb on both, replconninfo1 (pg1: "#gs_double:" lines in postgresql.conf; pg2: gs_double.conf)
 #   2. pg1: gs_ctl start -M primary; pg2: gs_ctl start -M standby (Need repair) + gs_ctl build -b full
 #   3. gs_ctl switchover on pg2 (pg2 primary, pg1 its standby)
@@ -14,13 +14,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 IMAGE=${IMAGE:-localhost/pgstream-pg:bookworm}
-NET=helperE-net
+NET=pgstream-gsdouble
 SUBNET=${SUBNET:-10.89.77.0/24}
 prefix=${SUBNET%.*}
 IP1=$prefix.11
 IP2=$prefix.12
-C1=helperE-pg1
-C2=helperE-pg2
+C1=pgs-gsdouble-pg1
+C2=pgs-gsdouble-pg2
 DATA=/var/lib/postgresql/og/data
 GS=/usr/local/bin/gs_ctl
 PY=${PYTHON:-python3}

@@ -107,3 +107,8 @@ def test_missing_psycopg2(monkeypatch):
 ])
 def test_mask_conninfo(conninfo, expected):
     assert connection.mask_conninfo(conninfo) == expected
+
+
+def test_sessions_never_wait_for_synchronous_standbys():
+    kw = connection.params_to_conninfo(FakeModule())
+    assert kw['options'] == '-c synchronous_commit=local'
