@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Write roles/<role>/README.md from the role's meta/argument_specs.yml.
 
-  scripts/role-readme.py           rewrite every role's README
-  scripts/role-readme.py --check   exit 1 when a README is not what the specs give
+  .venv/bin/python scripts/role-readme.py           rewrite every role's README
+  .venv/bin/python scripts/role-readme.py --check   exit 1 when a README is not what the specs give
 """
 import os
 import sys
