@@ -54,6 +54,28 @@ def test_standby_refuses_writes(hosts):
     assert "read-only transaction" in out.stderr
 
 
+def test_second_cluster_in_the_same_inventory(host):
+    import testinfra
+    inv = host.backend.ansible_inventory
+    pg4, pg5 = [testinfra.get_host("ansible://pgs-default-pg%d" % n, ansible_inventory=inv) for n in (4, 5)]
+    assert psql(pg4, "SELECT application_name || ':' || state FROM pg_stat_replication") == "pgs_default_pg5:streaming"
+    assert psql(pg5, "SELECT sender_host FROM pg_stat_wal_receiver") == "pgs-default-pg4"
+    assert psql(pg4, "SELECT string_agg(slot_name, ',') FROM pg_replication_slots") == "pgstream_pgs_default_pg5"
+
+
+def test_one_active_slot_per_standby(hosts):
+    assert psql(hosts[PRIMARY], "SELECT string_agg(slot_name || ':' || active, ',' ORDER BY slot_name) FROM pg_replication_slots") \
+        == "pgstream_pgs_default_pg2:true,pgstream_pgs_default_pg3:true"
+
+
+def test_pg_hba_lists_only_the_cluster_members(hosts):
+    """pg1's replication lines are for its own cluster's three members, not the other cluster's."""
+    major = os.environ.get("PGSTREAM_PG_MAJOR", "15")
+    hba = hosts[PRIMARY].file("/etc/postgresql/%s/main/pg_hba.conf" % major).content_string
+    lines = [line.split() for line in hba.splitlines() if line.startswith("host") and line.split()[1:3] == ["replication", "replicator"]]
+    assert len(lines) == 3 and all(f[3].endswith("/32") and f[4] == "scram-sha-256" for f in lines), lines
+
+
 def test_replication_role_is_least_privilege(hosts):
     row = psql(hosts[PRIMARY], "SELECT rolreplication, rolsuper, rolcanlogin FROM pg_roles WHERE rolname = 'replicator'")
     assert row == "t|f|t"

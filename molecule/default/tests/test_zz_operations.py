@@ -1,6 +1,7 @@
 """Playbook-level behaviour on the converged cluster, run from the controller.
 
-Runs after test_replication.py (file order): a --check run of site.yml changes nothing; then a
+Runs after test_replication.py (file order): a --check run of site.yml changes nothing; a
+reload-only setting is applied without a restart and a restart-only one with a restart; then a
 switchover done by hand (pg2 promoted) makes the next site.yml run fail fast, name both nodes and
 change nothing. The second test leaves the cluster diverged: it must stay the last one.
 """
@@ -28,6 +29,26 @@ def test_check_mode_on_converged_cluster_changes_nothing():
     proc, recap = run_site("--check")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert recap and all(int(n) == 0 for n in recap.values()), recap
+
+
+def _start_time(host):
+    return host.check_output("su postgres -c 'psql -XAtqc \"SELECT pg_postmaster_start_time()\"'")
+
+
+def test_reload_only_setting_is_applied_without_restart(host):
+    before = _start_time(host)
+    proc, _recap = run_site("-e", "pgstream_wal_keep_size_mb=2048")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.check_output("su postgres -c 'psql -XAtqc \"SHOW wal_keep_size\"'") == "2GB"
+    assert _start_time(host) == before
+
+
+def test_restart_setting_restarts_the_server(host):
+    before = _start_time(host)
+    proc, _recap = run_site("-e", "pgstream_wal_keep_size_mb=2048", "-e", "pgstream_max_replication_slots=12")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert host.check_output("su postgres -c 'psql -XAtqc \"SHOW max_replication_slots\"'") == "12"
+    assert _start_time(host) != before
 
 
 def test_manual_switchover_is_discovered_and_refused(host):
