@@ -18,6 +18,9 @@ description:
   - When O(data_dir) is given and the server cannot be reached (or O(use_controldata=true)), the fields of
     C(pg_controldata) are returned as well, so a stopped cluster can still be inspected.
   - Passwords in C(primary_conninfo) and in the WAL receiver's C(conninfo) are shown as C(********).
+  - Also returns what a planned switchover has to check (see the P(pgstream.replication.switchover_preflight#filter) filter)
+    - the longest open transaction, the archiver backlog, whether a base backup runs, how many WAL senders
+    and replication slots are in use and how long ago the last transaction was replayed on a standby.
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -49,6 +52,9 @@ attributes:
 notes:
   - Some values (for example C(primary_conninfo), the WAL receiver's C(conninfo), the lags of other roles' connections)
     are only visible to superusers or members of C(pg_read_all_settings)/C(pg_read_all_stats); they are null otherwise.
+  - RV(archive_ready_count) needs a superuser (PostgreSQL 10 and 11, C(pg_ls_dir())) or a member of C(pg_monitor)
+    (12 and later, C(pg_ls_archive_statusdir())); RV(longest_transaction_seconds) is null when other roles'
+    sessions are hidden (no C(pg_read_all_stats)). A section that cannot be read is null, with a warning.
 '''
 
 EXAMPLES = r'''
@@ -135,12 +141,65 @@ replay_paused:
   description: C(pg_is_wal_replay_paused()) on a standby, null on a primary.
   returned: always
   type: bool
+last_replay_seconds:
+  description:
+    - On a standby, seconds since the commit time of the last transaction replayed
+      (C(now() - pg_last_xact_replay_timestamp())); null on a primary or when nothing was replayed since the start.
+    - It grows while the primary is idle, so it is a lag only when the primary is writing.
+  returned: always
+  type: float
+  sample: 0.42
+longest_transaction_seconds:
+  description:
+    - Age in seconds of the oldest open transaction (C(now() - xact_start)) among the client backends other than
+      this module's session; WAL senders and backends outside a transaction are ignored. V(0) when there is none.
+    - Null when not reachable or when other roles' sessions are hidden from the login role.
+  returned: always
+  type: float
+  sample: 42.5
+longest_transaction_pid:
+  description: Process id of the backend holding that transaction (null when there is none).
+  returned: always
+  type: int
+  sample: 4242
+archive_ready_count:
+  description:
+    - Number of C(*.ready) files in C(pg_wal/archive_status) (WAL segments waiting for C(archive_command)).
+    - Null when not reachable or without the privilege to list the directory.
+  returned: always
+  type: int
+  sample: 0
+backup_in_progress:
+  description:
+    - Whether a base backup runs - a row in C(pg_stat_progress_basebackup) (PostgreSQL 13 and later)
+      or an exclusive backup (C(pg_is_in_backup()), before PostgreSQL 15).
+    - Null when not reachable. Non-exclusive backups taken with C(pg_backup_start())/C(pg_start_backup()) are not seen.
+  returned: always
+  type: bool
+  sample: false
+wal_senders_used:
+  description: Number of WAL senders running (rows of C(pg_stat_replication), base backups included); null when not reachable.
+  returned: always
+  type: int
+  sample: 2
+replication_slots_used:
+  description: Number of replication slots (rows of C(pg_replication_slots), logical included); null when not reachable.
+  returned: always
+  type: int
+  sample: 2
 settings:
-  description: Replication-related settings; C(primary_conninfo) has its password masked (null before PostgreSQL 12 or when not visible).
+  description:
+    - Replication-related settings; C(primary_conninfo) has its password masked (null before PostgreSQL 12 or when not visible).
+    - C(wal_log_hints), C(data_checksums), C(full_page_writes) are booleans, C(max_wal_senders) and
+      C(max_replication_slots) integers, the others strings as C(SHOW) prints them.
+    - C(synchronous_commit) is the server-wide value (configuration files, else the built-in default), not the
+      module session's own C(local); per-role or per-database overrides are not applied. Reading the files
+      (C(pg_file_settings)) needs a superuser; it is null otherwise.
   returned: always
   type: dict
   sample: {"wal_log_hints": true, "data_checksums": false, "full_page_writes": true, "wal_level": "replica",
-           "synchronous_standby_names": "", "primary_conninfo": null}
+           "synchronous_standby_names": "", "primary_conninfo": null, "archive_mode": "on",
+           "max_wal_senders": 10, "max_replication_slots": 10, "synchronous_commit": "on"}
 can_rewind:
   description: Whether C(pg_rewind) can be used on this cluster (C(wal_log_hints) or data checksums, and C(full_page_writes)).
   returned: always
@@ -190,7 +249,13 @@ from ansible_collections.pgstream.replication.plugins.module_utils import contro
 INSUFFICIENT_PRIVILEGE = '42501'
 MIN_VERSION_NUM = 100000
 BOOL_SETTINGS = ('wal_log_hints', 'data_checksums', 'full_page_writes')
-TEXT_SETTINGS = ('wal_level', 'synchronous_standby_names', 'primary_conninfo')
+TEXT_SETTINGS = ('wal_level', 'synchronous_standby_names', 'primary_conninfo', 'archive_mode', 'synchronous_commit')
+INT_SETTINGS = ('max_wal_senders', 'max_replication_slots')
+ALL_SETTINGS = BOOL_SETTINGS + TEXT_SETTINGS + INT_SETTINGS
+# Set by connection.py for the module's own session (options=-c ...): reported with the server-wide value.
+SESSION_SETTINGS = ('synchronous_commit',)
+FILE_SETTING_SQL = ('SELECT setting FROM pg_file_settings WHERE name = %s AND applied AND error IS NULL '
+                    'ORDER BY seqno DESC LIMIT 1')
 STANDBY_STATES = ('in archive recovery', 'shut down in recovery')
 PRIMARY_STATES = ('in production', 'shut down', 'shutting down')
 
@@ -214,9 +279,11 @@ STANDBY_BASE_LSN = 'COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()
 def empty_result():
     return dict(changed=False, reachable=False, role=None, in_recovery=None, server_version=None,
                 server_version_num=None, system_identifier=None, timeline=None, received_tli=None,
-                current_lsn=None, receive_lsn=None, replay_lsn=None, replay_paused=None,
-                settings=dict((name, None) for name in BOOL_SETTINGS + TEXT_SETTINGS),
-                can_rewind=None, replicas=[], wal_receiver=None, replication_slots=[], controldata=None)
+                current_lsn=None, receive_lsn=None, replay_lsn=None, replay_paused=None, last_replay_seconds=None,
+                settings=dict((name, None) for name in ALL_SETTINGS),
+                can_rewind=None, replicas=[], wal_receiver=None, replication_slots=[], controldata=None,
+                longest_transaction_seconds=None, longest_transaction_pid=None, archive_ready_count=None,
+                backup_in_progress=None, wal_senders_used=None, replication_slots_used=None)
 
 
 def can_rewind(wal_log_hints, data_checksums, full_page_writes):
@@ -233,6 +300,32 @@ def wal_receiver_sql(num):
         cols += ['NULL::text AS sender_host', 'NULL::int AS sender_port']
     cols.append('flushed_lsn::text AS flushed_lsn' if num >= 130000 else 'received_lsn::text AS flushed_lsn')
     return 'SELECT %s FROM pg_stat_wal_receiver' % ', '.join(cols)
+
+
+# Client backends in a transaction, other than this session (walsenders have their own backend_type).
+# Without pg_read_all_stats the sessions of other roles are hidden (query '<insufficient privilege>'): counted apart.
+LONGEST_TRANSACTION_SQL = (
+    "SELECT count(*) FILTER (WHERE query = '<insufficient privilege>')::int AS hidden, "
+    "(array_agg(pid ORDER BY xact_start) FILTER (WHERE xact_start IS NOT NULL))[1] AS pid, "
+    "EXTRACT(EPOCH FROM (now() - min(xact_start)))::float8 AS seconds "
+    "FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND (backend_type = 'client backend' OR (backend_type IS NULL AND query = '<insufficient privilege>'))")
+
+
+def archive_ready_sql(num):
+    if num >= 120000:
+        return "SELECT count(*)::int AS ready FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"
+    return ("SELECT count(*)::int AS ready FROM pg_ls_dir('pg_wal/archive_status', true, false) AS name "
+            "WHERE name LIKE '%.ready'")
+
+
+def backup_sql(num):
+    parts = []
+    if num >= 130000:
+        parts.append('EXISTS (SELECT 1 FROM pg_stat_progress_basebackup)')
+    if num < 150000:
+        parts.append('pg_is_in_backup()')
+    return 'SELECT (%s) AS backup_in_progress' % ' OR '.join(parts)
 
 
 def slots_sql(num):
@@ -258,16 +351,49 @@ class Gatherer:
             return None
 
     def settings(self):
-        rows = self.optional('settings', 'SELECT name, setting FROM pg_settings WHERE name = ANY(%s)',
-                             (list(BOOL_SETTINGS + TEXT_SETTINGS),)) or []
+        rows = self.optional('settings', 'SELECT name, setting, source, boot_val FROM pg_settings WHERE name = ANY(%s)',
+                             (list(ALL_SETTINGS),)) or []
         found = dict((row['name'], row['setting']) for row in rows)
+        for row in rows:
+            if row['name'] in SESSION_SETTINGS and row.get('source') == 'client':
+                found[row['name']] = self.server_setting(row['name'], row.get('boot_val'))
         settings = {}
         for name in BOOL_SETTINGS:
             settings[name] = found[name] == 'on' if name in found else None
         for name in TEXT_SETTINGS:
             settings[name] = found.get(name)
+        for name in INT_SETTINGS:
+            settings[name] = int(found[name]) if found.get(name) not in (None, '') else None
         settings['primary_conninfo'] = mask_conninfo(settings['primary_conninfo'])
         return settings
+
+    def server_setting(self, name, boot_val):
+        """The server-wide value of a setting this module's session overrides (configuration files, else the default)."""
+        rows = self.optional('server value of %s' % name, FILE_SETTING_SQL, (name,))
+        if rows is None:
+            return None
+        return rows[0]['setting'] if rows else boot_val
+
+    def longest_transaction(self):
+        """(seconds, pid): (0.0, None) when no transaction is open, (None, None) when sessions are hidden."""
+        row = (self.optional('longest transaction', LONGEST_TRANSACTION_SQL) or [None])[0]
+        if row is None:
+            return None, None
+        if row['hidden']:
+            self.module.warn('longest transaction not gathered: %d session(s) of other roles are hidden '
+                             '(grant pg_read_all_stats to the login role)' % row['hidden'])
+            return None, None
+        if row['seconds'] is None:
+            return 0.0, None
+        return max(0.0, float(row['seconds'])), row['pid']
+
+    def activity(self, num, result):
+        """The facts a switchover checks: open transactions, archiver backlog, backups, senders and slots in use."""
+        result['longest_transaction_seconds'], result['longest_transaction_pid'] = self.longest_transaction()
+        row = (self.optional('archive status', archive_ready_sql(num)) or [{}])[0]
+        result['archive_ready_count'] = row.get('ready')
+        row = (self.optional('backup in progress', backup_sql(num)) or [{}])[0]
+        result['backup_in_progress'] = row.get('backup_in_progress')
 
     def gather(self):
         result = empty_result()
@@ -284,7 +410,8 @@ class Gatherer:
         result['timeline'] = row.get('timeline_id')
         if standby:
             row = self.ql.fetch_one('SELECT pg_last_wal_receive_lsn()::text AS receive_lsn, pg_last_wal_replay_lsn()::text AS replay_lsn, '
-                                    'pg_is_wal_replay_paused() AS replay_paused')
+                                    'pg_is_wal_replay_paused() AS replay_paused, '
+                                    'EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8 AS last_replay_seconds')
             result.update(row)
         else:
             result['current_lsn'] = self.ql.fetch_one('SELECT pg_current_wal_lsn()::text AS current_lsn')['current_lsn']
@@ -292,14 +419,19 @@ class Gatherer:
         result['settings'] = settings
         result['can_rewind'] = can_rewind(settings['wal_log_hints'], settings['data_checksums'], settings['full_page_writes'])
         query = REPLICAS_SQL.format(base=STANDBY_BASE_LSN if standby else PRIMARY_BASE_LSN)
-        result['replicas'] = self.optional('replicas', query) or []
+        replicas = self.optional('replicas', query)
+        result['replicas'] = replicas or []
+        result['wal_senders_used'] = None if replicas is None else len(replicas)
         receivers = self.optional('wal receiver', wal_receiver_sql(num)) or []
         if receivers:
             receiver = receivers[0]
             receiver['conninfo'] = mask_conninfo(receiver['conninfo'])
             result['wal_receiver'] = receiver
             result['received_tli'] = receiver['received_tli']
-        result['replication_slots'] = self.optional('replication slots', slots_sql(num)) or []
+        slots = self.optional('replication slots', slots_sql(num))
+        result['replication_slots'] = slots or []
+        result['replication_slots_used'] = None if slots is None else len(slots)
+        self.activity(num, result)
         return result
 
 

@@ -18,6 +18,10 @@ SETTINGS = [
     dict(name='wal_level', setting='replica'),
     dict(name='synchronous_standby_names', setting='ANY 1 (pg2, pg3)'),
     dict(name='primary_conninfo', setting=''),
+    dict(name='archive_mode', setting='on'),
+    dict(name='synchronous_commit', setting='local', source='client', boot_val='on'),
+    dict(name='max_wal_senders', setting='10'),
+    dict(name='max_replication_slots', setting='8'),
 ]
 REPLICA = dict(application_name='pg2', client_addr='10.0.0.2', state='streaming', sync_state='quorum', sync_priority=1,
                sent_lsn='0/3000148', write_lsn='0/3000148', flush_lsn='0/3000100', replay_lsn='0/3000000',
@@ -26,15 +30,25 @@ REPLICA = dict(application_name='pg2', client_addr='10.0.0.2', state='streaming'
 SLOT = dict(slot_name='pg2', slot_type='physical', active=True, restart_lsn='0/3000148', wal_status='reserved')
 
 
-def server_for(num=150004, in_recovery=False, settings=None, replicas=None, receiver=None, slots=None, extra=None):
+ACTIVITY = dict(hidden=0, pid=4242, seconds=42.5)
+
+
+def server_for(num=150004, in_recovery=False, settings=None, replicas=None, receiver=None, slots=None, extra=None,
+               activity=None, ready=3, backup=False, file_settings=None):
     version = '%d.%d' % (num // 10000, num % 100)
     rules = list(extra or []) + [
+        ('FROM pg_stat_activity', [ACTIVITY if activity is None else activity]),
+        ('AS ready FROM pg_ls_', [dict(ready=ready)]),
+        ('AS backup_in_progress', [dict(backup_in_progress=backup)]),
+        ('FROM pg_file_settings', [dict(setting='remote_apply')] if file_settings is None else file_settings),
         ('SELECT current_setting', [dict(server_version=version, server_version_num=num, in_recovery=in_recovery)]),
         ('FROM pg_control_system()', [dict(system_identifier='7441234567890123456')]),
         ('FROM pg_control_checkpoint()', [dict(timeline_id=3)]),
         ('SELECT pg_current_wal_lsn()', [dict(current_lsn='0/3000148')]),
-        ('SELECT pg_last_wal_receive_lsn()', [dict(receive_lsn='0/5000000', replay_lsn='0/4000000', replay_paused=False)]),
-        ('FROM pg_settings', SETTINGS if settings is None else settings),
+        ('SELECT pg_last_wal_receive_lsn()', [dict(receive_lsn='0/5000000', replay_lsn='0/4000000', replay_paused=False,
+                                                   last_replay_seconds=1.5)]),
+        ('FROM pg_settings', [dict(dict(source='default', boot_val=None), **row)
+                              for row in (SETTINGS if settings is None else settings)]),
         ('FROM pg_stat_replication', [REPLICA] if replicas is None else replicas),
         ('FROM pg_stat_wal_receiver', receiver or []),
         ('FROM pg_replication_slots', [SLOT] if slots is None else slots),
@@ -48,7 +62,11 @@ def run(monkeypatch, server, check_mode=False, **args):
     assert LOGIN_PASSWORD not in text and CONNINFO_PASSWORD not in text
     if not result.failed:
         assert result.result['changed'] is False
-    assert server.mutations == []
+    # read-only: every statement is a plain SELECT of no function that changes anything
+    assert all(s.startswith('SELECT ') for s in server.statements), server.statements
+    assert not any(word in s for s in server.statements
+                   for word in ('pg_create', 'pg_drop', 'pg_terminate', 'pg_start_backup', 'pg_backup_start',
+                                'pg_switch_wal', 'pg_reload'))
     return result
 
 
@@ -64,7 +82,19 @@ def test_primary(monkeypatch, check_mode):
     assert r['current_lsn'] == '0/3000148'
     assert (r['receive_lsn'], r['replay_lsn'], r['replay_paused']) == (None, None, None)
     assert r['settings'] == dict(wal_log_hints=True, data_checksums=False, full_page_writes=True, wal_level='replica',
-                                 synchronous_standby_names='ANY 1 (pg2, pg3)', primary_conninfo='')
+                                 synchronous_standby_names='ANY 1 (pg2, pg3)', primary_conninfo='',
+                                 archive_mode='on', synchronous_commit='remote_apply', max_wal_senders=10,
+                                 max_replication_slots=8)
+    assert (r['longest_transaction_seconds'], r['longest_transaction_pid']) == (42.5, 4242)
+    assert (r['archive_ready_count'], r['backup_in_progress']) == (3, False)
+    assert (r['wal_senders_used'], r['replication_slots_used']) == (1, 1)
+    assert r['last_replay_seconds'] is None
+    activity_sql = [s for s in server.statements if 'FROM pg_stat_activity' in s][0]
+    assert 'pid <> pg_backend_pid()' in activity_sql and "backend_type = 'client backend'" in activity_sql
+    assert 'min(xact_start)' in activity_sql
+    assert [s for s in server.statements if 'pg_file_settings' in s] == [
+        "SELECT setting FROM pg_file_settings WHERE name = 'synchronous_commit' AND applied AND error IS NULL "
+        "ORDER BY seqno DESC LIMIT 1"]
     assert r['can_rewind'] is True
     assert r['replicas'] == [REPLICA]
     assert r['wal_receiver'] is None
@@ -80,7 +110,7 @@ def test_standby(monkeypatch):
                      conninfo='user=replicator password=%s host=pg1 port=5432' % CONNINFO_PASSWORD,
                      sender_host='pg1', sender_port=5432, flushed_lsn='0/5000000')]
     settings = [dict(s) for s in SETTINGS]
-    settings[-1]['setting'] = "host=pg1 user=replicator password='%s' application_name=pg2" % CONNINFO_PASSWORD
+    [s for s in settings if s['name'] == 'primary_conninfo'][0]['setting'] = "host=pg1 user=replicator password='%s' application_name=pg2" % CONNINFO_PASSWORD
     server = server_for(in_recovery=True, settings=settings, replicas=[], receiver=receiver, slots=[])
     r = run(monkeypatch, server).result
     assert (r['role'], r['in_recovery'], r['current_lsn']) == ('standby', True, None)
@@ -90,6 +120,10 @@ def test_standby(monkeypatch):
     assert r['wal_receiver']['sender_host'] == 'pg1' and r['wal_receiver']['flushed_lsn'] == '0/5000000'
     assert r['settings']['primary_conninfo'] == 'host=pg1 user=replicator password=******** application_name=pg2'
     assert r['replicas'] == [] and r['replication_slots'] == []
+    assert (r['wal_senders_used'], r['replication_slots_used']) == (0, 0)
+    assert r['last_replay_seconds'] == 1.5
+    standby_sql = [s for s in server.statements if s.startswith('SELECT pg_last_wal_receive_lsn()')][0]
+    assert 'now() - pg_last_xact_replay_timestamp()' in standby_sql
     assert not any('pg_current_wal_lsn' in s for s in server.statements)
     replicas_sql = [s for s in server.statements if 'FROM pg_stat_replication' in s][0]
     assert 'COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())' in replicas_sql
@@ -121,6 +155,77 @@ def test_pg10_without_primary_conninfo_setting(monkeypatch):
     server = server_for(num=100023, settings=SETTINGS[:5])
     r = run(monkeypatch, server).result
     assert r['settings']['primary_conninfo'] is None
+    assert r['settings']['max_wal_senders'] is None and r['settings']['archive_mode'] is None
+
+
+@pytest.mark.parametrize('num, archive_fn, backup_parts, absent', [
+    (100023, "pg_ls_dir('pg_wal/archive_status', true, false)", ['pg_is_in_backup()'], ['pg_stat_progress_basebackup']),
+    (110022, "pg_ls_dir('pg_wal/archive_status', true, false)", ['pg_is_in_backup()'], ['pg_stat_progress_basebackup']),
+    (120022, 'pg_ls_archive_statusdir()', ['pg_is_in_backup()'], ['pg_stat_progress_basebackup', 'pg_ls_dir']),
+    (130018, 'pg_ls_archive_statusdir()', ['pg_stat_progress_basebackup', 'pg_is_in_backup()'], ['pg_ls_dir']),
+    (140015, 'pg_ls_archive_statusdir()', ['pg_stat_progress_basebackup', 'pg_is_in_backup()'], ['pg_ls_dir']),
+    (150010, 'pg_ls_archive_statusdir()', ['pg_stat_progress_basebackup'], ['pg_is_in_backup()', 'pg_ls_dir']),
+    (180001, 'pg_ls_archive_statusdir()', ['pg_stat_progress_basebackup'], ['pg_is_in_backup()', 'pg_ls_dir']),
+])
+def test_activity_version_guards(monkeypatch, num, archive_fn, backup_parts, absent):
+    server = server_for(num=num, backup=True)
+    r = run(monkeypatch, server).result
+    archive_sql = [s for s in server.statements if 'AS ready' in s][0]
+    backup_sql = [s for s in server.statements if 'AS backup_in_progress' in s][0]
+    assert archive_fn in archive_sql and "name LIKE '%.ready'" in archive_sql
+    for part in backup_parts:
+        assert part in backup_sql
+    for word in absent:
+        assert word not in archive_sql + backup_sql
+    assert r['backup_in_progress'] is True and r['archive_ready_count'] == 3
+
+
+@pytest.mark.parametrize('activity, expected', [
+    (dict(hidden=0, pid=None, seconds=None), (0.0, None)),        # nobody in a transaction
+    (dict(hidden=0, pid=77, seconds=-0.001), (0.0, 77)),          # clock rounding: never negative
+    (dict(hidden=0, pid=77, seconds=600.25), (600.25, 77)),
+    (dict(hidden=2, pid=77, seconds=1.0), (None, None)),          # others' sessions hidden: unknown
+])
+def test_longest_transaction(monkeypatch, activity, expected):
+    result = run(monkeypatch, server_for(activity=activity))
+    r = result.result
+    assert (r['longest_transaction_seconds'], r['longest_transaction_pid']) == expected
+    assert any('2 session(s) of other roles are hidden' in w for w in result.warnings) == (activity['hidden'] == 2)
+
+
+@pytest.mark.parametrize('section, key', [
+    ('AS ready FROM pg_ls_', 'archive_ready_count'),
+    ('FROM pg_stat_activity', 'longest_transaction_seconds'),
+    ('AS backup_in_progress', 'backup_in_progress'),
+    ('FROM pg_stat_replication', 'wal_senders_used'),
+    ('FROM pg_replication_slots', 'replication_slots_used'),
+])
+def test_activity_without_privilege_is_null(monkeypatch, section, key):
+    server = server_for(extra=[(section, FakePgError('permission denied for function', pgcode='42501'))])
+    result = run(monkeypatch, server)
+    assert not result.failed and result.result[key] is None
+    assert any('not gathered: permission denied' in w for w in result.warnings)
+
+
+@pytest.mark.parametrize('row, file_settings, expected', [
+    (dict(name='synchronous_commit', setting='local', source='client', boot_val='on'), [], 'on'),
+    (dict(name='synchronous_commit', setting='local', source='client', boot_val='on'), [dict(setting='off')], 'off'),
+    (dict(name='synchronous_commit', setting='remote_write', source='configuration file', boot_val='on'), None,
+     'remote_write'),
+])
+def test_synchronous_commit_is_the_server_value(monkeypatch, row, file_settings, expected):
+    server = server_for(settings=[row], file_settings=file_settings)
+    r = run(monkeypatch, server).result
+    assert r['settings']['synchronous_commit'] == expected
+    assert any('pg_file_settings' in s for s in server.statements) == (row['source'] == 'client')
+
+
+def test_synchronous_commit_hidden_without_superuser(monkeypatch):
+    row = dict(name='synchronous_commit', setting='local', source='client', boot_val='on')
+    server = server_for(settings=[row], extra=[('FROM pg_file_settings', FakePgError('permission denied', pgcode='42501'))])
+    result = run(monkeypatch, server)
+    assert result.result['settings']['synchronous_commit'] is None
+    assert any('server value of synchronous_commit not gathered' in w for w in result.warnings)
 
 
 def test_too_old(monkeypatch):
@@ -203,6 +308,10 @@ def test_unreachable_reads_controldata(monkeypatch, controldata, state, marker, 
     assert (r['system_identifier'], r['timeline']) == ('7441234567890123456', 2)
     assert r['controldata']['cluster_state'] == state and r['controldata']['checkpoint_lsn'] == '0/2000060'
     assert r['can_rewind'] is True and r['settings']['data_checksums'] is True
+    for key in ('longest_transaction_seconds', 'archive_ready_count', 'backup_in_progress', 'wal_senders_used',
+                'replication_slots_used', 'last_replay_seconds'):
+        assert r[key] is None
+    assert r['settings']['max_wal_senders'] is None
     assert controldata['calls'] == [(controldata['data_dir'], '/usr/lib/postgresql/15/bin')]
 
 
