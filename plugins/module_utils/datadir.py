@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: pgstream.replication contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Data-directory housekeeping for the basebackup module: what is at the target, moving it aside,
-the running-postmaster guard, the standby configuration and the password file of a clone."""
+"""Data-directory housekeeping for the basebackup and recovery_config modules: what is at the target, moving it
+aside, the running-postmaster guard, the standby configuration, the password file of a standby and atomic writes."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -161,18 +161,45 @@ def write_recovery(module, data_dir, conninfo, slot_name=None):
     return written
 
 
-def write_passfile(module, path, owner, check_mode=False):
-    """Ensure path holds the replication entry (other entries kept), mode 0600, owned by owner. Returns changed."""
-    p = module.params
-    existing = None
-    if os.path.exists(path):
+def read_text(module, path, what):
+    """Content of path, or None when it does not exist; fails clearly when it cannot be read."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        with open(path) as f:
+            return f.read()
+    except (IOError, OSError) as e:
+        module.fail_json(msg='cannot read the %s %s: %s' % (what, path, e))
+
+
+def write_file_atomic(path, content, owner, mode=0o600):
+    """Replace path with content atomically: a temporary file in the same directory (mode, owned by owner when
+    running as root), fsynced, renamed over path, directory fsynced. Raises OSError (the temporary file is removed)."""
+    directory = os.path.dirname(path) or '.'
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, 'w') as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        if os.geteuid() == 0:
+            os.chown(tmp, owner.pw_uid, owner.pw_gid)
+        os.rename(tmp, path)
+    except (IOError, OSError):
         try:
-            with open(path) as f:
-                existing = f.read()
-        except (IOError, OSError) as e:
-            module.fail_json(msg='cannot read the password file %s: %s' % (path, e))
-    content = pgpass_merge(existing or '', p['primary_host'], p['primary_port'], p['replication_user'],
-                           p['replication_password'])
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(directory)
+
+
+def ensure_passfile_entry(module, path, owner, host, port, user, password, check_mode=False):
+    """Ensure the password file path holds the entry host:port:*:user:password (other entries kept), mode 0600,
+    owned by owner. Returns changed; writes nothing in check mode."""
+    existing = read_text(module, path, 'password file')
+    content = pgpass_merge(existing or '', host, port, user, password)
     changed = existing != content
     if existing is not None and not changed:
         st = os.stat(path)
@@ -182,21 +209,19 @@ def write_passfile(module, path, owner, check_mode=False):
     directory = os.path.dirname(path) or '.'
     if not os.path.isdir(directory):
         module.fail_json(msg='cannot write the password file %s: directory %s does not exist' % (path, directory))
-    fd, tmp = tempfile.mkstemp(prefix='.pgpass-', dir=directory)
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, 'w') as f:
-            f.write(content)
-        if os.geteuid() == 0:
-            os.chown(tmp, owner.pw_uid, owner.pw_gid)
-        os.rename(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        write_file_atomic(path, content, owner, 0o600)
+    except (IOError, OSError) as e:
         module.fail_json(msg='cannot write the password file %s: %s' % (path, e))
     return True
+
+
+def write_passfile(module, path, owner, check_mode=False):
+    """basebackup: ensure path holds the replication entry of primary_host/primary_port/replication_user
+    (other entries kept), mode 0600, owned by owner. Returns changed."""
+    p = module.params
+    return ensure_passfile_entry(module, path, owner, p['primary_host'], p['primary_port'], p['replication_user'],
+                                 p['replication_password'], check_mode=check_mode)
 
 
 def remove_tree(path):

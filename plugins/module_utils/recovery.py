@@ -90,3 +90,82 @@ def merge_settings(text, settings):
             continue
         kept.append(line if line.endswith('\n') else line + '\n')
     return ''.join(kept) + render_settings(settings)
+
+
+def unquote_setting(raw):
+    """A postgresql.conf value as written after '=' (quoted or bare, trailing comment allowed) -> its string value."""
+    raw = raw.strip()
+    if raw.startswith("'"):
+        out, i = [], 1
+        while i < len(raw):
+            ch = raw[i]
+            if ch == "'" and raw[i + 1:i + 2] == "'":
+                out.append("'")
+                i += 2
+            elif ch == "'":
+                break
+            elif ch == '\\' and i + 1 < len(raw):
+                out.append(raw[i + 1])
+                i += 2
+            else:
+                out.append(ch)
+                i += 1
+        return ''.join(out)
+    return raw.split('#', 1)[0].strip()
+
+
+_SETTING_VALUE = re.compile(r'^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=?\s*(.*)$')
+
+
+def parse_settings(text):
+    """postgresql.conf-style text -> {lower-case name: string value}; later lines win, as in PostgreSQL."""
+    found = {}
+    for line in (text or '').splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith('#') or not _SETTING_LINE.match(line):
+            continue
+        match = _SETTING_VALUE.match(line)
+        if match:
+            found[match.group(1).lower()] = unquote_setting(match.group(2))
+    return found
+
+
+def remove_settings(text, names):
+    """text without the lines setting any of names (case-insensitive); every other line kept as it is."""
+    names = set(n.lower() for n in names)
+    kept = []
+    for line in (text or '').splitlines(True):
+        match = _SETTING_LINE.match(line)
+        if match and match.group(1).lower() in names:
+            continue
+        kept.append(line if line.endswith('\n') else line + '\n')
+    return ''.join(kept)
+
+
+_BOOL_ON = ('on', 'true', 'yes', '1')
+
+
+def same_setting(name, current, wanted):
+    """Whether the value on disk (string or None) already means wanted (string or None = not set)."""
+    if current is None or wanted is None:
+        return current is None and wanted is None
+    if name == 'standby_mode':
+        return current.strip().lower() in _BOOL_ON and str(wanted).strip().lower() in _BOOL_ON
+    return str(current) == str(wanted)
+
+
+def plan_settings(text, wanted):
+    """Apply wanted ({name: value, or None to remove}) to a settings text.
+
+    Returns (new_text, changed_names). Settings already holding their value are left where they are;
+    changed ones are removed and (unless None) appended at the end; every other line is kept.
+    """
+    current = parse_settings(text)
+    changed = [name for name, value in wanted.items() if not same_setting(name, current.get(name.lower()), value)]
+    if not changed:
+        return text or '', []
+    new = remove_settings(text, [n for n in changed if wanted[n] is None])
+    to_set = dict((n, wanted[n]) for n in changed if wanted[n] is not None)
+    if to_set:
+        new = merge_settings(new, to_set)
+    return new, changed

@@ -90,3 +90,69 @@ def test_merge_settings_replaces_old_values():
 
 def test_merge_settings_into_empty():
     assert recovery.merge_settings('', {'a': 'b'}) == "a = 'b'\n"
+
+
+@pytest.mark.parametrize('raw, value', [
+    ("'host=pg1 port=5432'", 'host=pg1 port=5432'),
+    ("'it''s'   # comment", "it's"),
+    ("'a\\\\b'", 'a\\b'),
+    ("'a\\'b'", "a'b"),
+    ('on', 'on'),
+    ('5min # later', '5min'),
+    ("''", ''),
+])
+def test_unquote_setting(raw, value):
+    assert recovery.unquote_setting(raw) == value
+
+
+def test_quote_unquote_round_trip():
+    for value in ("host=pg1 application_name='my app'", 'a\\b', "o'k", ''):
+        assert recovery.unquote_setting(recovery.quote_setting(value)) == value
+
+
+def test_parse_settings_later_lines_win_comments_ignored():
+    text = ("# primary_conninfo = 'commented'\n"
+            "primary_conninfo = 'host=old'\n"
+            "  Primary_Slot_Name='s1' # trailing\n"
+            "\n"
+            "work_mem 8MB\n"
+            "primary_conninfo = 'host=new'")
+    assert recovery.parse_settings(text) == {'primary_conninfo': 'host=new', 'primary_slot_name': 's1',
+                                             'work_mem': '8MB'}
+    assert recovery.parse_settings(None) == {}
+
+
+def test_remove_settings_keeps_everything_else():
+    text = "# header\nprimary_conninfo = 'x'\nwork_mem = '8MB'\nPRIMARY_SLOT_NAME = 's'\nfoo = 1"
+    assert recovery.remove_settings(text, ['primary_conninfo', 'primary_slot_name']) == "# header\nwork_mem = '8MB'\nfoo = 1\n"
+
+
+@pytest.mark.parametrize('name, current, wanted, same', [
+    ('primary_conninfo', 'host=a', 'host=a', True),
+    ('primary_conninfo', 'host=a', 'host=b', False),
+    ('primary_slot_name', None, None, True),
+    ('primary_slot_name', 's', None, False),
+    ('primary_slot_name', None, 's', False),
+    ('standby_mode', 'true', 'on', True),
+    ('standby_mode', 'off', 'on', False),
+])
+def test_same_setting(name, current, wanted, same):
+    assert recovery.same_setting(name, current, wanted) is same
+
+
+@pytest.mark.parametrize('text, wanted, new, changed', [
+    # nothing to do: text returned as is, even in another layout
+    ("primary_conninfo='host=a'  # x\n", {'primary_conninfo': 'host=a'}, "primary_conninfo='host=a'  # x\n", []),
+    # changed value moves to the end, unchanged ones stay where they are
+    ("primary_slot_name = 's'\nprimary_conninfo = 'host=a'\nwork_mem = 1\n",
+     {'primary_conninfo': 'host=b', 'primary_slot_name': 's'},
+     "primary_slot_name = 's'\nwork_mem = 1\nprimary_conninfo = 'host=b'\n", ['primary_conninfo']),
+    # None removes every line of that name
+    ("primary_slot_name = 's'\nwork_mem = 1\nprimary_slot_name = 't'\n", {'primary_slot_name': None},
+     "work_mem = 1\n", ['primary_slot_name']),
+    # None for an absent setting changes nothing
+    ("work_mem = 1\n", {'primary_slot_name': None}, "work_mem = 1\n", []),
+    ('', {'a': 'b', 'c': None}, "a = 'b'\n", ['a']),
+])
+def test_plan_settings(text, wanted, new, changed):
+    assert recovery.plan_settings(text, wanted) == (new, changed)
