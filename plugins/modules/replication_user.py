@@ -62,6 +62,24 @@ options:
       - Without it the module fails when the role has active connections.
     type: bool
     default: false
+  rewind_grants:
+    description:
+      - With V(true), ensure the role may run C(pg_rewind --source-server) against this server without being a
+        superuser, by granting C(EXECUTE) on the four functions C(pg_rewind) calls on its source (the list in
+        the C(pg_rewind) documentation, section Notes) -
+        C(pg_catalog.pg_ls_dir(text, boolean, boolean)), C(pg_catalog.pg_stat_file(text, boolean)),
+        C(pg_catalog.pg_read_binary_file(text)) and C(pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)).
+      - Each privilege is checked first with C(has_function_privilege) and granted only when missing, so a second run
+        is unchanged. RV(rewind_grants_added) lists what this run granted.
+      - With V(false) (the default) nothing is granted and B(nothing is revoked) - grants made by an earlier run stay.
+        To take them away, run C(REVOKE EXECUTE ON FUNCTION ... FROM <role>) for the four functions by hand.
+      - Needs O(state=present) and PostgreSQL 11 or later (before 11 these functions check for superuser themselves,
+        so no grant lets a non-superuser run C(pg_rewind)).
+      - Function privileges belong to one database (each has its own C(pg_catalog)); they are granted in the database
+        the module connects to (O(login_db), default V(postgres)), which must be the one C(pg_rewind --source-server)
+        connects to (C(dbname) in its connection string).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - pgstream.replication.connection
   - pgstream.replication.attributes
@@ -76,6 +94,14 @@ notes:
   - Reading C(pg_authid) needs a superuser O(login_user). Otherwise passwords cannot be compared; with
     O(update_password=always) the password is then set on every run and a warning says so.
   - The role is created with C(NOSUPERUSER) and no other privilege than C(LOGIN REPLICATION).
+  - O(rewind_grants) keeps the role a non-superuser. The granted functions let it read files of the data directory
+    (C(pg_read_binary_file) can read any file the server's operating-system user can read), but a C(REPLICATION) role
+    can already copy the whole data directory with C(pg_basebackup) over a replication connection, so its reach over
+    the cluster's data does not grow. It still cannot write anything, run other functions or change settings.
+    C(pg_rewind) also needs a C(pg_hba.conf) line for a normal (not C(replication)) connection of the role to that
+    database, for example C(host postgres replicator 10.0.0.0/24 scram-sha-256).
+  - A role holding these grants cannot be dropped with O(state=absent) until they are revoked (or C(DROP OWNED BY)
+    is run in that database); the module then fails and says so.
 '''
 
 EXAMPLES = r'''
@@ -96,6 +122,14 @@ EXAMPLES = r'''
     login_host: db1.example.com
     login_password: "{{ vault_postgres_password }}"
 
+- name: Let the replication role run pg_rewind against this server (old primaries rejoin without a superuser)
+  pgstream.replication.replication_user:
+    name: replicator
+    password: "{{ vault_replicator_password }}"
+    rewind_grants: true
+  become: true
+  become_user: postgres
+
 - name: Drop the role, ending the standbys that still stream with it
   pgstream.replication.replication_user:
     name: replicator
@@ -113,6 +147,16 @@ queries:
   elements: str
   sample:
     - "CREATE ROLE \"replicator\" WITH LOGIN REPLICATION NOSUPERUSER CONNECTION LIMIT -1 PASSWORD '********'"
+rewind_grants_added:
+  description:
+    - Signatures of the functions on which C(EXECUTE) was granted to the role in this run (in check mode, would be
+      granted) because of O(rewind_grants); empty when nothing was missing or O(rewind_grants=false).
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - pg_catalog.pg_ls_dir(text, boolean, boolean)
+    - pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)
 role:
   description: Attributes of the role after the run (predicted in check mode).
   returned: always
@@ -179,6 +223,22 @@ CONNECTIONS_SQL = ('SELECT pid, application_name, client_addr::text AS client_ad
                    'UNION SELECT pid, application_name, client_addr::text, \'walsender\' '
                    'FROM pg_stat_replication WHERE usename = %s ORDER BY 1')
 
+# The functions pg_rewind calls on its source server (PostgreSQL docs, pg_rewind, Notes; the same four from 11 to 18).
+REWIND_FUNCTIONS = (
+    'pg_catalog.pg_ls_dir(text, boolean, boolean)',
+    'pg_catalog.pg_stat_file(text, boolean)',
+    'pg_catalog.pg_read_binary_file(text)',
+    'pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)',
+)
+REWIND_MIN_VERSION = 110000
+VERSION_SQL = "SELECT current_setting('server_version_num')::int AS server_version_num"
+# One row per signature: whether it exists (to_regprocedure) and whether the role may already execute it
+# (has_function_privilege counts grants to PUBLIC and to roles it inherits from).
+REWIND_PRIVILEGES_SQL = ('SELECT f.signature, to_regprocedure(f.signature) IS NOT NULL AS present, '
+                         'CASE WHEN to_regprocedure(f.signature) IS NULL THEN false '
+                         "ELSE has_function_privilege(%s, to_regprocedure(f.signature), 'EXECUTE') END AS granted "
+                         'FROM unnest(%s::text[]) WITH ORDINALITY AS f(signature, n) ORDER BY f.n')
+
 
 def argument_spec():
     spec = connection_argument_spec()
@@ -190,6 +250,7 @@ def argument_spec():
         conn_limit=dict(type='int', default=-1),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         force=dict(type='bool', default=False),
+        rewind_grants=dict(type='bool', default=False),
     )
     return spec
 
@@ -202,6 +263,8 @@ def validate(module):
         module.fail_json(msg='conn_limit must be -1 (no limit) or a non-negative number, got %d' % params['conn_limit'])
     if params['password'] is not None and params['password'] == '':
         module.fail_json(msg='password must not be empty; omit it to leave the password of the role unchanged')
+    if params['rewind_grants'] and params['state'] != 'present':
+        module.fail_json(msg='rewind_grants=true needs state=present (the grants belong to an existing role)')
 
 
 def read_role(ql, name):
@@ -329,6 +392,33 @@ def ensure_absent(module, ql, before):
     return True, after
 
 
+def rewind_privileges(module, ql, name, role_exists):
+    """[(signature, granted)] for REWIND_FUNCTIONS; fails on a server before 11 or when a function is missing."""
+    version = ql.fetch_one(VERSION_SQL)['server_version_num']
+    if int(version) < REWIND_MIN_VERSION:
+        module.fail_json(msg='rewind_grants needs PostgreSQL 11 or later (the server runs %s): before 11 the file '
+                             'functions pg_rewind uses check for superuser themselves, so no grant lets a '
+                             'non-superuser role run pg_rewind' % version, queries=ql.queries)
+    if not role_exists:  # check mode, role still to be created: nothing granted yet
+        return [(sig, False) for sig in REWIND_FUNCTIONS]
+    rows = ql.fetch(REWIND_PRIVILEGES_SQL, (name, list(REWIND_FUNCTIONS)))
+    missing = [row['signature'] for row in rows if not row['present']]
+    if missing:
+        module.fail_json(msg='function(s) %s not found on the server; cannot grant what pg_rewind needs'
+                         % ', '.join(missing), queries=ql.queries)
+    return [(row['signature'], bool(row['granted'])) for row in rows]
+
+
+def ensure_rewind_grants(module, ql, name, role_exists):
+    """Grant EXECUTE on the pg_rewind functions the role lacks. Returns (signatures granted, signatures held before)."""
+    privileges = rewind_privileges(module, ql, name, role_exists)
+    added = [sig for sig, granted in privileges if not granted]
+    for sig in added:
+        # sig is one of the constant REWIND_FUNCTIONS, never user input; the role name is quoted as an identifier
+        ql.execute(sql.SQL('GRANT EXECUTE ON FUNCTION {} TO {}').format(sql.SQL(sig), sql.Identifier(name)))
+    return added, [sig for sig, granted in privileges if granted]
+
+
 def run(module, ql):
     params = module.params
     before, stored, readable = read_role(ql, params['name'])
@@ -337,15 +427,24 @@ def run(module, ql):
         changed, after, password_changed = ensure_present(module, ql, before, stored, readable)
     else:
         changed, after = ensure_absent(module, ql, before)
+    rewind_added, rewind_held = [], []
+    if params['rewind_grants']:
+        role_exists = before['exists'] or not module.check_mode
+        rewind_added, rewind_held = ensure_rewind_grants(module, ql, params['name'], role_exists)
+        changed = changed or bool(rewind_added)
     if changed and not module.check_mode and after['exists']:
         after = dict(read_role(ql, params['name'])[0])
-    result = dict(changed=changed, queries=ql.queries, role=after)
+    result = dict(changed=changed, queries=ql.queries, role=after, rewind_grants_added=rewind_added)
     if module._diff:
         keys = ('exists', 'login', 'replication', 'superuser', 'conn_limit')
         result['diff'] = dict(
             before=dict(dict((k, before[k]) for k in keys), password_changed=False),
             after=dict(dict((k, after[k]) for k in keys), password_changed=password_changed),
         )
+        if params['rewind_grants']:
+            result['diff']['before']['rewind_grants'] = list(rewind_held)
+            result['diff']['after']['rewind_grants'] = [sig for sig in REWIND_FUNCTIONS
+                                                        if sig in rewind_held or sig in rewind_added]
     return result
 
 

@@ -3,6 +3,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 import pytest
 
@@ -329,3 +330,159 @@ def test_password_never_in_logs(monkeypatch, args):
     assert result.logs and 'NOT_LOGGING_PARAMETER' in result.logs[0]  # the invocation log was captured
     text = result.everything()
     assert PASSWORD not in text and LOGIN_PASSWORD not in text
+
+
+# ---------------------------------------------------------------- rewind_grants
+
+REWIND = replication_user.REWIND_FUNCTIONS
+
+
+class GrantServer(RoleServer):
+    """A RoleServer that also keeps EXECUTE grants on functions (role -> set of signatures) and answers the
+    has_function_privilege query like PostgreSQL (missing functions not present; PUBLIC grants count)."""
+
+    def __init__(self, roles=None, grants=None, version_num=150004, functions=REWIND, public=(), **kw):
+        super(GrantServer, self).__init__(roles, **kw)
+        self.grants = dict((k, set(v)) for k, v in (grants or {}).items())
+        self.version_num = version_num
+        self.functions = set(functions)
+        self.public = set(public)
+        self.rules[:0] = [
+            ("SELECT current_setting('server_version_num')", lambda t, p: [dict(server_version_num=self.version_num)]),
+            ('has_function_privilege', self._privileges),
+            (re.compile(r'^GRANT EXECUTE ON FUNCTION '), self._grant),
+        ]
+
+    def _privileges(self, text, params):
+        name, signatures = params
+        assert name in self.roles, 'has_function_privilege on a missing role fails in PostgreSQL'
+        return [dict(signature=sig, present=sig in self.functions,
+                     granted=sig in self.functions and (sig in self.grants.get(name, ()) or sig in self.public))
+                for sig in signatures]
+
+    def _grant(self, text, params):
+        m = re.match(r'^GRANT EXECUTE ON FUNCTION (pg_catalog\.\w+\([a-z, ]*\)) TO "((?:[^"]|"")+)"$', text)
+        assert m, text
+        self.grants.setdefault(m.group(2).replace('""', '"'), set()).add(m.group(1))
+        return []
+
+    @property
+    def mutations(self):
+        return [s for s in self.statements if s.startswith(('CREATE', 'ALTER', 'DROP', 'GRANT', 'REVOKE'))]
+
+
+def grant_sql(sig, name='replicator'):
+    return 'GRANT EXECUTE ON FUNCTION %s TO "%s"' % (sig, name.replace('"', '""'))
+
+
+def test_rewind_signatures_are_the_documented_ones():
+    assert REWIND == (
+        'pg_catalog.pg_ls_dir(text, boolean, boolean)',
+        'pg_catalog.pg_stat_file(text, boolean)',
+        'pg_catalog.pg_read_binary_file(text)',
+        'pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)',
+    )
+    assert replication_user.argument_spec()['rewind_grants']['default'] is False
+
+
+@pytest.mark.parametrize('held, expected', [
+    ((), list(REWIND)),                                      # missing all
+    ((REWIND[0], REWIND[3]), [REWIND[1], REWIND[2]]),       # missing some
+    (REWIND, []),                                            # missing none
+])
+def test_rewind_grants_missing_some_all_none(monkeypatch, held, expected):
+    server = GrantServer([RoleServer.role('replicator', password=PG_SCRAM)], grants={'replicator': held})
+    result = run(monkeypatch, server, rewind_grants=True, password=PG_SCRAM_PASSWORD)
+    assert not result.failed
+    assert result.result['changed'] is bool(expected)
+    assert result.result['rewind_grants_added'] == expected
+    assert result.result['queries'] == [grant_sql(sig) for sig in expected]
+    assert server.grants['replicator'] == set(REWIND)
+    assert result.result['role']['superuser'] is False
+    again = run(monkeypatch, server, rewind_grants=True, password=PG_SCRAM_PASSWORD)
+    assert again.result['changed'] is False and again.result['rewind_grants_added'] == [] and again.result['queries'] == []
+
+
+def test_rewind_grants_on_a_new_role(monkeypatch):
+    server = GrantServer()
+    result = run(monkeypatch, server, rewind_grants=True, password=PASSWORD)
+    assert result.result['changed'] and result.result['rewind_grants_added'] == list(REWIND)
+    assert result.result['queries'][0].startswith('CREATE ROLE "replicator" WITH LOGIN REPLICATION NOSUPERUSER')
+    assert result.result['queries'][1:] == [grant_sql(sig) for sig in REWIND]
+    assert server.grants['replicator'] == set(REWIND)
+    assert server.roles['replicator']['rolsuper'] is False
+
+
+@pytest.mark.parametrize('exists', [True, False])
+def test_rewind_grants_check_mode_grants_nothing(monkeypatch, exists):
+    roles = [RoleServer.role('replicator', password=PG_SCRAM)] if exists else []
+    server = GrantServer(roles, grants={'replicator': [REWIND[2]]})
+    result = run(monkeypatch, server, check_mode=True, diff=True, rewind_grants=True)
+    assert result.result['changed'] is True
+    expected = [s for s in REWIND if s != REWIND[2]] if exists else list(REWIND)
+    assert result.result['rewind_grants_added'] == expected
+    assert [q for q in result.result['queries'] if q.startswith('GRANT')] == [grant_sql(sig) for sig in expected]
+    assert server.mutations == []
+    assert server.grants == {'replicator': {REWIND[2]}}
+    assert result.result['diff']['after']['rewind_grants'] == list(REWIND)
+    assert result.result['diff']['before']['rewind_grants'] == ([REWIND[2]] if exists else [])
+
+
+def test_rewind_grants_counts_public_and_inherited(monkeypatch):
+    server = GrantServer([RoleServer.role('replicator')], public=REWIND)
+    result = run(monkeypatch, server, rewind_grants=True)
+    assert result.result['changed'] is False and result.result['rewind_grants_added'] == []
+
+
+def test_rewind_grants_false_never_revokes(monkeypatch):
+    server = GrantServer([RoleServer.role('replicator')], grants={'replicator': REWIND})
+    result = run(monkeypatch, server)
+    assert result.result['changed'] is False and result.result['rewind_grants_added'] == []
+    assert not any('has_function_privilege' in s for s in server.statements)
+    assert server.grants['replicator'] == set(REWIND) and server.mutations == []
+
+
+def test_rewind_grants_identifier_is_quoted(monkeypatch):
+    name = 'rep"; DROP TABLE x; --'
+    server = GrantServer([RoleServer.role(name)])
+    result = run(monkeypatch, server, name=name, rewind_grants=True)
+    assert result.result['queries'] == [grant_sql(sig, name) for sig in REWIND]
+    assert result.result['queries'][0] == 'GRANT EXECUTE ON FUNCTION pg_catalog.pg_ls_dir(text, boolean, boolean) ' \
+        'TO "rep""; DROP TABLE x; --"'
+    # the role name reaches has_function_privilege as a bound parameter, not as SQL text
+    check = [s for s in server.statements if 'has_function_privilege' in s][0]
+    assert "has_function_privilege('rep\"; DROP TABLE x; --'" in check
+    assert server.grants[name] == set(REWIND)
+
+
+def test_rewind_grants_needs_state_present(monkeypatch):
+    server = GrantServer([RoleServer.role('replicator')])
+    result = run(monkeypatch, server, state='absent', rewind_grants=True)
+    assert result.failed and 'rewind_grants=true needs state=present' in result.result['msg']
+    assert server.statements == []
+
+
+def test_rewind_grants_refused_before_11(monkeypatch):
+    server = GrantServer([RoleServer.role('replicator')], version_num=100023)
+    result = run(monkeypatch, server, rewind_grants=True)
+    assert result.failed and 'PostgreSQL 11 or later' in result.result['msg'] and '100023' in result.result['msg']
+    assert server.mutations == []
+
+
+def test_rewind_grants_missing_function_fails(monkeypatch):
+    server = GrantServer([RoleServer.role('replicator')], functions=REWIND[:3])
+    result = run(monkeypatch, server, rewind_grants=True)
+    assert result.failed and REWIND[3] in result.result['msg'] and 'not found' in result.result['msg']
+    assert server.mutations == []
+
+
+def test_rewind_grants_superuser_still_refused(monkeypatch):
+    server = GrantServer([RoleServer.role('postgres', superuser=True)])
+    result = run(monkeypatch, server, name='postgres', rewind_grants=True)
+    assert result.failed and 'is a superuser' in result.result['msg']
+    assert server.mutations == []
+
+
+def test_rewind_grants_added_returned_without_option(monkeypatch):
+    result = run(monkeypatch, RoleServer([RoleServer.role('replicator')]))
+    assert result.result['rewind_grants_added'] == []
