@@ -337,6 +337,70 @@ def test_gs_double_conf_overrides_marker(tmp_path):
     assert og == {'replconninfo1': RCI, 'pgxc_node_name': 'dn1'}
 
 
+def test_real_lines_and_precedence(tmp_path):
+    """Real postgresql.conf lines count; #gs_double: lines win over them, DATADIR/gs_double.conf
+    over both; gs_double.conf next to the double is the lowest."""
+    (tmp_path / 'postgresql.conf').write_text(
+        u"port = 5432\nreplconninfo1 = '%s'\nmost_available_sync = on\nreplication_type = 1\n"
+        u"#gs_double: most_available_sync = off\n" % RCI)
+    (tmp_path / 'bin.conf').write_text(u"double_repl_user = 'replicator'\nreplication_type = 9\n")
+    pg, og = gsd.read_settings(str(tmp_path), bin_conf=str(tmp_path / 'bin.conf'))
+    assert pg['replconninfo1'] == RCI and og['replconninfo1'] == RCI
+    assert og['most_available_sync'] == 'off' and og['replication_type'] == '1'
+    assert og['double_repl_user'] == 'replicator' and og['port'] == '5432'
+    assert [i for i, _c in gsd.replconninfos(og)] == [1]
+
+
+KNOWN = frozenset(['port', 'listen_addresses', 'wal_level', 'synchronous_standby_names', 'wal_keep_size'])
+
+
+def test_filter_conf_comments_out_unknown_settings():
+    text = (u"# comment\nport = 5432\nreplconninfo1 = '%s'\nremote_read_mode = non_authentication\n"
+            u"application_name = 'dn_1'\nmy.custom = 1\n#replconninfo2 = ''\ninclude_dir 'conf.d'\n" % RCI)
+    out, dropped = gsd.filter_conf_text(text, KNOWN, 15)
+    assert dropped == ['replconninfo1', 'remote_read_mode']
+    lines = out.splitlines()
+    assert lines[2] == "#gs_double filtered: replconninfo1 = '%s'" % RCI
+    assert lines[3] == '#gs_double filtered: remote_read_mode = non_authentication'
+    assert "application_name = 'dn_1'" in lines and 'my.custom = 1' in lines and "include_dir 'conf.d'" in lines
+    assert '#replconninfo2 = \'\'' in lines
+    assert gsd.parse_conf_text(out) == {'port': '5432', 'application_name': 'dn_1', 'my.custom': '1',
+                                        'include_dir': 'conf.d'}
+
+
+def test_filter_conf_translates_wal_keep_segments():
+    out, dropped = gsd.filter_conf_text(u"wal_keep_segments = 64\n", KNOWN, 15)
+    assert gsd.parse_conf_text(out) == {'wal_keep_size': '1024MB'} and dropped == ['wal_keep_segments']
+    out, _d = gsd.filter_conf_text(u"wal_keep_size = '2GB'\nwal_keep_segments = 64\n", KNOWN, 15)
+    assert gsd.parse_conf_text(out) == {'wal_keep_size': '2GB'}
+    out, dropped = gsd.filter_conf_text(u"wal_keep_segments = 64\n", KNOWN | {'wal_keep_segments'}, 12)
+    assert gsd.parse_conf_text(out) == {'wal_keep_segments': '64'} and dropped == []
+
+
+def test_filter_conf_without_describe_config_uses_the_openGauss_list():
+    out, dropped = gsd.filter_conf_text(u"replconninfo8 = 'x'\nmost_available_sync = on\nport = 1\n"
+                                        u"double_admin_user = 'postgres'\nwork_mem = '4MB'\n", None, 15)
+    assert dropped == ['replconninfo8', 'most_available_sync', 'double_admin_user']
+    assert gsd.parse_conf_text(out) == {'port': '1', 'work_mem': '4MB'}
+
+
+def test_filter_hba_maps_openGauss_methods():
+    text = (u"local all all trust\nhost replication replicator 10.0.0.2/32 sha256\n"
+            u"host all all 10.0.0.0 255.255.255.0 sm3 # c\nhost all all 10.0.0.3/32 md5\n# sha256\n")
+    lines = gsd.filter_hba_text(text).splitlines()
+    assert lines[0].split() == ['local', 'all', 'all', 'trust']
+    assert lines[1].split() == ['host', 'replication', 'replicator', '10.0.0.2/32', 'scram-sha-256']
+    assert lines[2].split() == ['host', 'all', 'all', '10.0.0.0', '255.255.255.0', 'scram-sha-256', '#', 'c']
+    assert lines[3].split()[-1] == 'md5' and lines[4] == '# sha256'
+
+
+def test_reload_without_server(tmp_path):
+    code, text = run(['reload', '-D', str(tmp_path)])
+    assert code == 1
+    assert lines_of(text)[0].endswith('gs_ctl reload ,datadir is %s ' % tmp_path)
+    assert 'Is server running?' in text
+
+
 def test_ha_port_offset():
     assert gsd.ha_port_offset({}) == 1
     assert gsd.ha_port_offset({'double_ha_port_offset': '0'}) == 0
