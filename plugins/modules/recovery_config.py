@@ -195,6 +195,8 @@ action:
     - V(restart) - the server is running and runs PostgreSQL 12 or older, or the signal file/C(recovery.conf) was
       created or removed (a running primary does not become a standby without a restart), or another setting
       changed.
+    - Read it from the registered result (C(result.action)); the C(json) stdout callback prints the module name
+      under the same key in its own output.
   returned: always
   type: str
   sample: reload
