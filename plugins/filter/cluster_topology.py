@@ -57,7 +57,7 @@ EXAMPLES = r'''
 #   upstream: {db1: null, db2: db1, db3: db1, db4: db3}
 #   children: {db1: [db2, db3], db2: [], db3: [db4], db4: []}
 #   depth: {db1: 0, db2: 1, db3: 1, db4: 2}
-#   slot_name: {db2: pgstream_db2, db3: pgstream_db3, db4: pgstream_db4}
+#   slot_name: {db1: pgstream_db1, db2: pgstream_db2, db3: pgstream_db3, db4: pgstream_db4}
 #   slots_on: {db1: [pgstream_db2, pgstream_db3], db2: [], db3: [pgstream_db4], db4: []}
 #   synchronous_standby_names: FIRST 1 (db2, db3)
 
@@ -106,8 +106,9 @@ _value:
       type: dict
     slot_name:
       description:
-        - Physical replication slot of each standby on its upstream - C(pgstream_) and the lowercased application name,
-          every character outside C([a-z0-9_]) replaced by C(_), cut to 63 characters.
+        - Physical replication slot of each member on its upstream - C(pgstream_) and the lowercased application name,
+          every character outside C([a-z0-9_]) replaced by C(_), cut to 63 characters. The primary has one too, used
+          when it becomes a standby (switchover, rejoin).
       type: dict
     slots_on:
       description: The sorted slot names that must exist on each member, one per direct child.
@@ -387,7 +388,7 @@ def _check_cluster(name, hosts, nodes, problems):
         mode, count = _sync_settings(label, primary, nodes[primary], candidates, problems)
 
     app_names = dict((h, nodes[h]['application_name']) for h in hosts)
-    slot_names = dict((h, slot_name_for(app_names[h])) for h in standbys)
+    slot_names = dict((h, slot_name_for(app_names[h])) for h in hosts)
     for what, values in (('application_name (compared case-insensitively)', app_names),
                          ('replication slot name', slot_names)):
         users = {}
@@ -411,7 +412,7 @@ def _check_cluster(name, hosts, nodes, problems):
         'depth': depth,
         'application_name': dict((h, app_names[h]) for h in order),
         'host': dict((h, nodes[h]['host']) for h in order),
-        'slot_name': dict((h, slot_names[h]) for h in order[1:]),
+        'slot_name': dict((h, slot_names[h]) for h in order),
         'slots_on': dict((h, sorted(slot_names[c] for c in children[h])) for h in order),
         'synchronous_standby_names': '' if mode == 'off' else '%s %d (%s)' % (
             mode.upper(), count, ', '.join(quote_standby_name(app_names[h]) for h in candidates)),

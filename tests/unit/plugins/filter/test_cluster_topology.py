@@ -66,7 +66,7 @@ def test_cascading_clone_order_depth_and_slots():
     assert t['depth'] == {'db1': 0, 'db2': 1, 'db3': 1, 'db4': 2, 'db5': 2, 'db0': 3}
     assert t['children'] == {'db1': ['db2', 'db3'], 'db2': ['db5'], 'db3': ['db4'], 'db4': ['db0'],
                              'db5': [], 'db0': []}
-    assert t['slot_name'] == {'db2': 'pgstream_db2', 'db3': 'pgstream_db3', 'db4': 'pgstream_db4',
+    assert t['slot_name'] == {'db1': 'pgstream_db1', 'db2': 'pgstream_db2', 'db3': 'pgstream_db3', 'db4': 'pgstream_db4',
                               'db5': 'pgstream_db5', 'db0': 'pgstream_db0'}
     assert t['slots_on'] == {'db1': ['pgstream_db2', 'pgstream_db3'], 'db2': ['pgstream_db5'],
                              'db3': ['pgstream_db4'], 'db4': ['pgstream_db0'], 'db5': [], 'db0': []}
@@ -161,14 +161,15 @@ def test_explicit_application_names_are_quoted_in_sync_names():
           'db3': node(S, pgstream_sync_candidate=True, pgstream_application_name='first')}
     t = topo(hv)['main']
     assert t['synchronous_standby_names'] == 'ANY 2 ("Standby-A", "first")'
-    assert t['slot_name'] == {'db2': 'pgstream_standby_a', 'db3': 'pgstream_first'}
+    assert t['slot_name'] == {'db1': 'pgstream_db1', 'db2': 'pgstream_standby_a', 'db3': 'pgstream_first'}
 
 
 def test_default_application_names_and_slots():
     hv = {'pg-1.example.com': node(P), 'PG_2': node(S), 'pg3@dc': node(S)}
     t = topo(hv)['main']
     assert t['application_name'] == {'pg-1.example.com': 'pg_1_example_com', 'PG_2': 'PG_2', 'pg3@dc': 'pg3_dc'}
-    assert t['slot_name'] == {'PG_2': 'pgstream_pg_2', 'pg3@dc': 'pgstream_pg3_dc'}
+    assert t['slot_name'] == {'pg-1.example.com': 'pgstream_pg_1_example_com', 'PG_2': 'pgstream_pg_2',
+                              'pg3@dc': 'pgstream_pg3_dc'}
     assert t['slots_on']['pg-1.example.com'] == ['pgstream_pg3_dc', 'pgstream_pg_2']
 
 

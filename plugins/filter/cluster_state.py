@@ -1,0 +1,168 @@
+# -*- coding: utf-8 -*-
+# Copyright: pgstream.replication developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a cluster's members are doing right now, from their replication_info results."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: cluster_state
+short_description: The live state of one cluster's members (who is primary, who streams from whom)
+version_added: 0.1.0
+author: pgstream.replication developers (@pgstream)
+description:
+  - Summarises the registered results of M(pgstream.replication.replication_info) for the members of one
+    cluster of P(pgstream.replication.cluster_topology#filter), ignoring what the inventory says about roles:
+    the switchover, failover and rejoin playbooks act on the running cluster, which may differ from the
+    inventory after an earlier switchover.
+  - A member's C(state) is V(primary) (answering, not in recovery), V(standby) (answering, in recovery),
+    V(stopped) (the host answers, the server does not), V(unreachable) (Ansible could not reach the host)
+    or V(unknown) (no result, for example a skipped task).
+  - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
+    C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
+options:
+  _input:
+    description: Per inventory hostname, the registered result of M(pgstream.replication.replication_info).
+    type: dict
+    required: true
+  topology:
+    description: One cluster's entry of P(pgstream.replication.cluster_topology#filter) (members, host, application_name).
+    type: dict
+    required: true
+  - The same file provides P(pgstream.replication.follow_plan#filter).
+"""
+
+EXAMPLES = r"""
+- name: Who is primary now
+  ansible.builtin.debug:
+    msg: "{{ (live_by_host | pgstream.replication.cluster_state(pgstream_topology.main)).primaries }}"
+"""
+
+RETURN = r"""
+_value:
+  description:
+    - C(nodes) (per member - state, streaming_from, configured_upstream, timeline, lsn, replicas (application
+      names streaming from it), in_recovery), C(primaries) (members in state primary), C(table) (one text
+      line per member, with a header line).
+  type: dict
+"""
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+_HOST = re.compile(r"(?:^|\s)host\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def _lsn_int(value):
+    if not value:
+        return None
+    high, _, low = str(value).partition('/')
+    try:
+        return (int(high, 16) << 32) + int(low, 16)
+    except ValueError:
+        return None
+
+
+def _conninfo_host(conninfo):
+    match = _HOST.search(conninfo or '')
+    if not match:
+        return None
+    value = match.group(1)
+    if value.startswith("'"):
+        value = value[1:-1].replace("\\'", "'").replace('\\\\', '\\')
+    return value
+
+
+def _state(result):
+    if not isinstance(result, dict) or not result:
+        return 'unknown'
+    if result.get('unreachable'):
+        return 'unreachable'
+    if result.get('skipped') or result.get('failed'):
+        return 'unknown'
+    if not result.get('reachable'):
+        return 'stopped'
+    return 'standby' if result.get('in_recovery') else 'primary'
+
+
+def _node(result, members_by_address):
+    result = result if isinstance(result, dict) else {}
+    state = _state(result)
+    receiver = result.get('wal_receiver') or {}
+    streaming = receiver.get('status') == 'streaming'
+    settings = result.get('settings') or {}
+    positions = [_lsn_int(result.get(key)) for key in ('current_lsn', 'receive_lsn', 'replay_lsn')]
+    positions = [p for p in positions if p is not None]
+    return {
+        'state': state,
+        'in_recovery': result.get('in_recovery'),
+        'stopped_role': result.get('role') if state == 'stopped' else None,
+        'streaming_from': members_by_address.get(receiver.get('sender_host')) if streaming else None,
+        'configured_upstream': members_by_address.get(_conninfo_host(settings.get('primary_conninfo'))),
+        'timeline': result.get('timeline'),
+        'lsn': max(positions) if positions else None,
+        'replicas': sorted(r.get('application_name') for r in (result.get('replicas') or [])
+                           if r.get('state') == 'streaming'),
+        'can_rewind': result.get('can_rewind'),
+    }
+
+
+def cluster_state(infos, topology):
+    """Summarise replication_info results of one cluster's members."""
+    if not isinstance(infos, dict):
+        raise AnsibleFilterError('cluster_state: the input must be a mapping of hostname to replication_info result')
+    try:
+        members = list(topology['members'])
+        hosts = dict(topology.get('host') or {})
+    except (KeyError, TypeError):
+        raise AnsibleFilterError('cluster_state: topology must be one cluster of cluster_topology (members, host)')
+    by_address = {}
+    for member in members:
+        by_address[member] = member
+        if hosts.get(member):
+            by_address[str(hosts[member])] = member
+    nodes = dict((m, _node(infos.get(m), by_address)) for m in members)
+    primaries = [m for m in members if nodes[m]['state'] == 'primary']
+    table = ['node | state | streams from | timeline | lsn']
+    for member in members:
+        node = nodes[member]
+        state = node['state'] + (' (%s)' % node['stopped_role'] if node['stopped_role'] else '')
+        table.append('%s | %s | %s | %s | %s' % (
+            member, state, node['streaming_from'] or '-', node['timeline'] if node['timeline'] is not None else '-',
+            '%X/%X' % (node['lsn'] >> 32, node['lsn'] & 0xFFFFFFFF) if node['lsn'] is not None else '-'))
+    return {'nodes': nodes, 'primaries': primaries, 'table': table}
+
+
+def attached(state):
+    """Members streaming from a running member (the primary or a standby)."""
+    nodes = state['nodes']
+    running = set(m for m, n in nodes.items() if n['state'] in ('primary', 'standby'))
+    return sorted(m for m, n in nodes.items() if n['streaming_from'] in running)
+
+
+def follow_plan(state, new_primary):
+    """Who must (re)point at new_primary.
+
+    When another member runs as the primary (a switchover still to do): that old primary and the members
+    streaming from it. Otherwise (new_primary already switched to, or a re-run): every other member that
+    does not stream from a running member. Cascading standbys of other standbys are left alone.
+    """
+    nodes = state['nodes']
+    if new_primary not in nodes:
+        raise AnsibleFilterError('follow_plan: %s is not a member of the cluster' % new_primary)
+    others = [m for m in state['primaries'] if m != new_primary]
+    old = others[0] if others else None
+    if old:
+        followers = [old] + sorted(m for m, n in nodes.items() if n['streaming_from'] == old and m != new_primary)
+    else:
+        linked = set(attached(state))
+        followers = sorted(m for m in nodes if m != new_primary and m not in linked)
+    return {'old_primary': old or '', 'followers': followers,
+            'nothing_to_do': not old and not followers and nodes[new_primary]['state'] == 'primary'}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {'cluster_state': cluster_state, 'follow_plan': follow_plan}

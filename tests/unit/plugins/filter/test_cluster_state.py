@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+"""cluster_state and follow_plan filters: live state from replication_info results."""
+from __future__ import absolute_import, division, print_function
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state, follow_plan
+
+__metaclass__ = type
+
+TOPO = {'members': ['pg1', 'pg2', 'pg3', 'pg4'],
+        'host': {'pg1': '10.0.0.1', 'pg2': '10.0.0.2', 'pg3': 'pg3.example', 'pg4': '10.0.0.4'}}
+
+
+def primary(lsn='0/5000000', replicas=()):
+    return {'reachable': True, 'in_recovery': False, 'timeline': 1, 'current_lsn': lsn,
+            'replicas': [{'application_name': a, 'state': 'streaming'} for a in replicas],
+            'settings': {'primary_conninfo': None}}
+
+
+def standby(sender, lsn='0/5000000', status='streaming', conninfo_host=None, timeline=1):
+    return {'reachable': True, 'in_recovery': True, 'timeline': timeline, 'receive_lsn': lsn, 'replay_lsn': lsn,
+            'wal_receiver': {'status': status, 'sender_host': sender} if status else None,
+            'settings': {'primary_conninfo': 'user=replicator passfile=/x host=%s port=5432' % (conninfo_host or sender)},
+            'replicas': []}
+
+
+def stopped(role='primary'):
+    return {'reachable': False, 'role': role, 'in_recovery': None, 'timeline': 1}
+
+
+HEALTHY = {'pg1': primary(replicas=['pg2', 'pg3']), 'pg2': standby('10.0.0.1'), 'pg3': standby('10.0.0.1'),
+           'pg4': standby('pg3.example')}
+
+
+@pytest.mark.parametrize('infos, expected', [
+    (HEALTHY, {'pg1': ('primary', None), 'pg2': ('standby', 'pg1'), 'pg3': ('standby', 'pg1'), 'pg4': ('standby', 'pg3')}),
+    ({'pg1': {'unreachable': True, 'msg': 'x'}, 'pg2': standby('10.0.0.1', status=None), 'pg3': stopped('standby'),
+      'pg4': {'skipped': True}},
+     {'pg1': ('unreachable', None), 'pg2': ('standby', None), 'pg3': ('stopped', None), 'pg4': ('unknown', None)}),
+    ({'pg1': primary(), 'pg2': standby('10.9.9.9'), 'pg3': standby('pg1', status='stopping'), 'pg4': None},
+     {'pg1': ('primary', None), 'pg2': ('standby', None), 'pg3': ('standby', None), 'pg4': ('unknown', None)}),
+])
+def test_states_and_upstreams(infos, expected):
+    nodes = cluster_state(infos, TOPO)['nodes']
+    assert dict((h, (n['state'], n['streaming_from'])) for h, n in nodes.items()) == expected
+
+
+def test_configured_upstream_from_primary_conninfo_and_quoted_host():
+    infos = dict(HEALTHY, pg2=standby(None, status=None, conninfo_host="'10.0.0.1'"))
+    nodes = cluster_state(infos, TOPO)['nodes']
+    assert nodes['pg2']['configured_upstream'] == 'pg1'
+    assert nodes['pg4']['configured_upstream'] == 'pg3'
+
+
+def test_primaries_table_and_lsn():
+    state = cluster_state(dict(HEALTHY, pg3=primary('1/A0')), TOPO)
+    assert state['primaries'] == ['pg1', 'pg3']
+    assert state['table'][0].startswith('node | state')
+    assert 'pg3 | primary | - | 1 | 1/A0' in state['table']
+    assert state['nodes']['pg1']['replicas'] == ['pg2', 'pg3']
+    assert 'pg3 | stopped (standby) | - | 1 | -' in cluster_state(dict(HEALTHY, pg3=stopped('standby')), TOPO)['table']
+
+
+@pytest.mark.parametrize('bad_infos, bad_topo', [([], TOPO), ({}, {'host': {}}), ({}, None)])
+def test_bad_input(bad_infos, bad_topo):
+    with pytest.raises(AnsibleFilterError):
+        cluster_state(bad_infos, bad_topo)
+
+
+@pytest.mark.parametrize('infos, target, expected', [
+    # before a switchover: the old primary and its direct standbys; pg4 (cascading from pg3) stays
+    (HEALTHY, 'pg2', {'old_primary': 'pg1', 'followers': ['pg1', 'pg3'], 'nothing_to_do': False}),
+    # done: pg2 primary, everyone attached to a running member
+    ({'pg1': standby('10.0.0.2'), 'pg2': primary(), 'pg3': standby('10.0.0.2'), 'pg4': standby('pg3.example')}, 'pg2',
+     {'old_primary': '', 'followers': [], 'nothing_to_do': True}),
+    # interrupted: pg2 promoted, pg1 stopped, pg3 lost its upstream
+    ({'pg1': stopped(), 'pg2': primary(), 'pg3': standby('10.0.0.1', status=None), 'pg4': standby('pg3.example')}, 'pg2',
+     {'old_primary': '', 'followers': ['pg1', 'pg3'], 'nothing_to_do': False}),
+    # target still a standby and no running primary: everything not attached
+    ({'pg1': stopped(), 'pg2': standby('10.0.0.1', status=None), 'pg3': standby('10.0.0.1', status=None),
+      'pg4': standby('pg3.example')}, 'pg2',
+     {'old_primary': '', 'followers': ['pg1', 'pg3'], 'nothing_to_do': False}),
+])
+def test_follow_plan(infos, target, expected):
+    assert follow_plan(cluster_state(infos, TOPO), target) == expected
+
+
+def test_follow_plan_unknown_member():
+    with pytest.raises(AnsibleFilterError):
+        follow_plan(cluster_state(HEALTHY, TOPO), 'pg9')
