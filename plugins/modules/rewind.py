@@ -1,0 +1,642 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: pgstream.replication contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: rewind
+short_description: Make a stopped former primary follow a source server again with pg_rewind, only when its timeline forked
+version_added: 0.1.0
+description:
+  - Runs C(pg_rewind) on the stopped data directory O(data_dir) (a former primary, or a standby that forked) so that it
+    can follow the source server O(source_host) again. C(pg_rewind) runs only when its C(--dry-run) reports that the
+    timelines diverged; C(no rewind required) leaves everything as it is (C(changed=false)).
+  - The module refuses to work on a data directory a postmaster is running on (stop it first, for example with
+    M(pgstream.replication.shutdown)).
+  - B(Crash recovery.) C(pg_rewind) needs a cleanly shut down target. When C(pg_control) shows another state (the server
+    crashed or was killed), the data directory is first started and stopped once in single-user mode
+    (C(postgres --single -D data_dir -c config_file=... template1) with an empty input, as O(owner)); the standby and
+    recovery signal files (C(standby.signal), C(recovery.signal), C(recovery.conf)) are moved aside for that step
+    (single-user mode refuses standby mode) and put back afterwards. RV(crash_recovered) is then true. This is done by
+    the module on every major version; C(pg_rewind) 13 and later gets C(--no-ensure-shutdown), because its own
+    single-user step cannot find the configuration in Debian's layout.
+  - B(Configuration files.) C(pg_rewind) copies the source's configuration files that live in the data directory over the
+    target's. The files of O(preserve) that exist are saved before C(pg_rewind) runs and put back afterwards.
+  - The recovery configuration is not written (C(pg_rewind -R) is never used); write C(standby.signal) and
+    C(primary_conninfo) before starting the rewound server.
+  - The password is never put on a command line or returned. C(pg_rewind) reads it from a private (0600) temporary
+    password file owned by O(owner), passed in C(PGPASSFILE) and removed afterwards.
+  - B(Source requirements.) C(pg_rewind) connects with an ordinary (not a replication) connection to O(source_dbname),
+    so the source's C(pg_hba.conf) needs a C(host) line for that database and O(source_user). The user must be a
+    superuser or have C(EXECUTE) on C(pg_ls_dir(text,boolean,boolean)), C(pg_stat_file(text,boolean)),
+    C(pg_read_binary_file(text)) and C(pg_read_binary_file(text,bigint,bigint,boolean)) (see the C(rewind_grants) option
+    of M(pgstream.replication.replication_user)). Before PostgreSQL 14 the source must be a primary.
+  - B(Target requirements.) The target must have run with C(wal_log_hints=on) or data checksums, and still have its WAL
+    from the last common checkpoint on (or get it with O(restore_target_wal)). Otherwise the rewind is impossible and the
+    data directory must be cloned again, for example with M(pgstream.replication.basebackup) C(force=true) (the old data
+    directory is moved aside).
+  - When C(pg_rewind) fails after it has started to copy, the data directory may be unusable; the module says so and
+    deletes nothing.
+author:
+  - pgstream.replication developers (@pgstream)
+options:
+  data_dir:
+    description:
+      - Data directory of the stopped server to rewind (the target).
+    type: path
+    required: true
+  source_host:
+    description:
+      - Host name or address of the source server (the current primary the target must follow).
+    type: str
+    required: true
+  source_port:
+    description:
+      - Port of the source server.
+    type: int
+    default: 5432
+  source_user:
+    description:
+      - Role C(pg_rewind) connects to the source as (a superuser, or a role with the function grants listed above).
+    type: str
+    default: replicator
+  source_password:
+    description:
+      - Password of O(source_user). Handed to C(pg_rewind) only through a temporary 0600 password file.
+    type: str
+  source_passfile:
+    description:
+      - An existing password file (readable by O(owner)) to use instead of O(source_password), passed in C(PGPASSFILE).
+    type: path
+  source_dbname:
+    description:
+      - Database C(pg_rewind) connects to on the source.
+    type: str
+    default: postgres
+  connect_timeout:
+    description:
+      - Seconds to wait for the connection to the source.
+    type: int
+    default: 10
+  bindir:
+    description:
+      - Directory of C(pg_rewind), C(pg_controldata) and C(postgres). Searched for the data directory's major version
+        (C(PG_VERSION)) or O(pg_major) when omitted.
+    type: path
+  pg_major:
+    description:
+      - PostgreSQL major version whose binaries to use when O(bindir) is omitted. Defaults to the data directory's.
+    type: str
+  owner:
+    description:
+      - Operating-system user that owns O(data_dir); C(pg_rewind) and C(postgres --single) run as this user (through
+        C(runuser) when the module runs as root). The module must run as root or as this user.
+    type: str
+    default: postgres
+  config_file:
+    description:
+      - The server's C(postgresql.conf), used for the single-user crash recovery.
+      - Default - C(data_dir/postgresql.conf) when it exists, else the C(/etc/postgresql/*/*/postgresql.conf) whose
+        C(data_directory) is O(data_dir) (Debian's layout). Only needed when crash recovery is.
+    type: path
+  preserve:
+    description:
+      - Files, relative to O(data_dir), saved before C(pg_rewind) and restored after it (those that exist).
+      - C(pg_rewind) otherwise replaces them with the source's copies.
+    type: list
+    elements: str
+    default: [postgresql.auto.conf, postgresql.conf, pg_hba.conf, pg_ident.conf]
+  restore_target_wal:
+    description:
+      - Let C(pg_rewind) fetch missing target WAL with the target's C(restore_command) (C(--restore-target-wal)).
+        PostgreSQL 13 and later.
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds after which each C(pg_rewind) run is stopped (SIGTERM, then SIGKILL 10 seconds later) and the module
+        fails. V(0) means no limit. Uses C(timeout) from GNU coreutils.
+    type: int
+    default: 0
+extends_documentation_fragment:
+  - pgstream.replication.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Runs C(pg_rewind --dry-run) (which changes nothing) when the target was shut down cleanly and reports
+        RV(forked) and RV(would_rewind).
+      - Does not run the single-user crash recovery; RV(would_crash_recover) tells that it would be needed, and whether a
+        fork exists is then unknown (RV(forked) is null).
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+requirements:
+  - C(pg_rewind), C(pg_controldata) and C(postgres) of the data directory's major version; C(runuser) (util-linux) when
+    run as root; C(timeout) (coreutils) when O(timeout) is set.
+notes:
+  - Run as root (C(become=true)) or as O(owner).
+  - Only the source's major version is supported as the target's; C(pg_rewind) refuses other combinations.
+seealso:
+  - module: pgstream.replication.shutdown
+  - module: pgstream.replication.basebackup
+  - name: pg_rewind
+    description: The pg_rewind reference.
+    link: https://www.postgresql.org/docs/current/app-pgrewind.html
+'''
+
+EXAMPLES = r'''
+- name: Rewind the old primary pg1 to follow the new primary pg2
+  pgstream.replication.rewind:
+    data_dir: /var/lib/postgresql/15/main
+    source_host: pg2.example.com
+    source_user: rewinder
+    source_password: "{{ rewind_password }}"
+  become: true
+  register: rewound
+
+- name: Re-clone when the rewind is impossible
+  pgstream.replication.basebackup:
+    data_dir: /var/lib/postgresql/15/main
+    primary_host: pg2.example.com
+    replication_password: "{{ repl_password }}"
+    force: true
+  become: true
+  when: rewound is failed
+
+- name: Only tell whether pg1 forked (changes nothing while pg1 was shut down cleanly)
+  pgstream.replication.rewind:
+    data_dir: /var/lib/postgresql/15/main
+    source_host: pg2.example.com
+    source_passfile: /var/lib/postgresql/.pgpass
+  become: true
+  check_mode: true
+  register: fork
+'''
+
+RETURN = r'''
+forked:
+  description:
+    - Whether the target's timeline forked from the source's (a rewind is or was needed), from C(pg_rewind --dry-run).
+    - Null when it is unknown (the dry run failed, or check mode on a target that needs crash recovery first).
+  returned: always
+  type: bool
+  sample: true
+diverged_lsn:
+  description:
+    - WAL location where the timelines diverged (C(servers diverged at WAL location ...)); also set when no rewind was
+      required because the target's WAL ends exactly there. Null when pg_rewind did not report it (same timeline).
+  returned: always
+  type: str
+  sample: 0/5000000
+diverged_timeline:
+  description: Last common timeline reported with RV(diverged_lsn).
+  returned: always
+  type: int
+  sample: 1
+crash_recovered:
+  description: Whether the single-user crash recovery ran.
+  returned: always
+  type: bool
+  sample: false
+would_crash_recover:
+  description: In check mode, whether the single-user crash recovery would run.
+  returned: check mode
+  type: bool
+  sample: false
+rewound:
+  description: Whether C(pg_rewind) ran (not as a dry run) and succeeded.
+  returned: always
+  type: bool
+  sample: true
+would_rewind:
+  description: In check mode, whether C(pg_rewind) would run (null when unknown).
+  returned: check mode
+  type: bool
+  sample: true
+preserved:
+  description: The files of O(preserve) that were saved and restored after C(pg_rewind).
+  returned: always
+  type: list
+  elements: str
+  sample: [postgresql.auto.conf]
+cluster_state_before:
+  description: C(Database cluster state) of the target's C(pg_control) when the module started.
+  returned: always
+  type: str
+  sample: shut down
+timeline_before:
+  description: Target's latest checkpoint's TimeLineID when the module started.
+  returned: always
+  type: int
+  sample: 1
+config_file:
+  description: The C(postgresql.conf) used for the crash recovery (null when none was needed).
+  returned: always
+  type: str
+  sample: /etc/postgresql/15/main/postgresql.conf
+cmd:
+  description: The last C(pg_rewind) command (argv list), secrets redacted; empty when none ran.
+  returned: always
+  type: list
+  elements: str
+  sample: [/usr/lib/postgresql/15/bin/pg_rewind, --dry-run, --target-pgdata, /var/lib/postgresql/15/main, --source-server,
+           host=pg2 port=5432 user=replicator dbname=postgres connect_timeout=10, --no-ensure-shutdown]
+stdout_lines:
+  description: Last 50 lines of the standard output of the last C(pg_rewind) run, secrets redacted.
+  returned: always
+  type: list
+  elements: str
+stderr_lines:
+  description: Last 50 lines of the standard error of the last C(pg_rewind) run, secrets redacted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["pg_rewind: servers diverged at WAL location 0/5000000 on timeline 1",
+           "pg_rewind: rewinding from last common checkpoint at 0/4000060 on timeline 1", "pg_rewind: Done!"]
+hint:
+  description: On failure, what to do about it.
+  returned: failure
+  type: str
+msg:
+  description: What was done.
+  returned: always
+  type: str
+'''
+
+import os
+import re
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.pgstream.replication.plugins.module_utils import controldata
+from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run
+from ansible_collections.pgstream.replication.plugins.module_utils.datadir import postmaster_pid
+from ansible_collections.pgstream.replication.plugins.module_utils.recovery import build_conninfo
+from ansible_collections.pgstream.replication.plugins.module_utils.singleuser import (
+    CLEAN_STATES, C_LOCALE, as_owner, crash_recover, find_config_file, owner_entry, owner_passfile)
+from ansible_collections.pgstream.replication.plugins.module_utils.version import data_dir_major, find_bindir
+
+KILL_AFTER = 10
+TAIL = 50
+RECLONE = 're-clone with pgstream.replication.basebackup force=true (the old data directory is moved aside)'
+GRANTS = ('pg_ls_dir(text, boolean, boolean)', 'pg_stat_file(text, boolean)', 'pg_read_binary_file(text)',
+          'pg_read_binary_file(text, bigint, bigint, boolean)')
+
+# 'location' since PostgreSQL 10 ('position' before); stdout (printf) up to 11, stderr (pg_log_info) from 12.
+DIVERGED = re.compile(r'servers diverged at WAL (?:location|position) ([0-9A-Fa-f]+/[0-9A-Fa-f]+) on timeline (\d+)')
+NO_REWIND = 'no rewind required'
+
+
+def argument_spec():
+    return dict(
+        data_dir=dict(type='path', required=True),
+        source_host=dict(type='str', required=True),
+        source_port=dict(type='int', default=5432),
+        source_user=dict(type='str', default='replicator'),
+        source_password=dict(type='str', no_log=True),
+        source_passfile=dict(type='path', no_log=False),
+        source_dbname=dict(type='str', default='postgres'),
+        connect_timeout=dict(type='int', default=10),
+        bindir=dict(type='path'),
+        pg_major=dict(type='str'),
+        owner=dict(type='str', default='postgres'),
+        config_file=dict(type='path'),
+        preserve=dict(type='list', elements='str',
+                      default=['postgresql.auto.conf', 'postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']),
+        restore_target_wal=dict(type='bool', default=False),
+        timeout=dict(type='int', default=0),
+    )
+
+
+def major_int(major):
+    try:
+        return int(str(major).split('.', maxsplit=1)[0])
+    except ValueError:
+        return 0
+
+
+def validate(module):
+    p = module.params
+    data_dir = p['data_dir']
+    if not os.path.isabs(data_dir) or os.path.normpath(data_dir) == '/':
+        module.fail_json(msg='data_dir must be an absolute path other than /, got %s' % data_dir)
+    if not p['source_host'].strip():
+        module.fail_json(msg='source_host must not be empty')
+    if not 1 <= p['source_port'] <= 65535:
+        module.fail_json(msg='source_port must be between 1 and 65535, got %d' % p['source_port'])
+    if p['connect_timeout'] < 1:
+        module.fail_json(msg='connect_timeout must be at least 1 second, got %d' % p['connect_timeout'])
+    if p['timeout'] < 0:
+        module.fail_json(msg='timeout must be 0 (no limit) or a positive number of seconds, got %d' % p['timeout'])
+    for name in p['preserve']:
+        norm = os.path.normpath(name or '.')
+        if os.path.isabs(name or '') or norm == '.' or norm.split(os.sep)[0] == '..':
+            module.fail_json(msg='preserve entries must be paths relative to data_dir inside it, got %r' % name)
+    if p['source_passfile'] and not os.path.isfile(p['source_passfile']):
+        module.fail_json(msg='source_passfile %s does not exist' % p['source_passfile'])
+    if p['config_file'] and not os.path.isfile(p['config_file']):
+        module.fail_json(msg='config_file %s does not exist' % p['config_file'])
+    owner = owner_entry(module, p['owner'])
+    if not os.path.isdir(data_dir):
+        module.fail_json(msg='data_dir %s does not exist or is not a directory' % data_dir)
+    if not os.path.isfile(os.path.join(data_dir, 'global', 'pg_control')):
+        module.fail_json(msg='%s holds no PostgreSQL cluster (no global/pg_control)' % data_dir)
+    return owner
+
+
+def source_conninfo(p):
+    return build_conninfo(host=p['source_host'], port=p['source_port'], user=p['source_user'], dbname=p['source_dbname'],
+                          connect_timeout=p['connect_timeout'], application_name='pgstream.replication')
+
+
+def rewind_argv(module, bindir, data_dir, major, dry_run):
+    p = module.params
+    argv = [os.path.join(bindir, 'pg_rewind')]
+    if dry_run:
+        argv.append('--dry-run')
+    argv += ['--target-pgdata', data_dir, '--source-server', source_conninfo(p)]
+    if major >= 13:
+        argv.append('--no-ensure-shutdown')
+    if p['restore_target_wal']:
+        argv.append('--restore-target-wal')
+    if p['timeout']:
+        timeout_bin = module.get_bin_path('timeout')
+        if not timeout_bin:
+            module.fail_json(msg='timeout=%d needs the timeout command (GNU coreutils), not found on PATH' % p['timeout'])
+        argv = [timeout_bin, '-k', str(KILL_AFTER), str(p['timeout'])] + argv
+    return as_owner(module, p['owner'], argv)
+
+
+def tail(text):
+    return (text or '').splitlines()[-TAIL:]
+
+
+def parse_output(out, err):
+    """What pg_rewind said: dict(forked=True/False/None, diverged_lsn, diverged_timeline)."""
+    text = '%s\n%s' % (out or '', err or '')
+    m = DIVERGED.search(text)
+    forked = None
+    if NO_REWIND in text:
+        forked = False
+    elif m:
+        forked = True
+    return dict(forked=forked, diverged_lsn=m.group(1) if m else None, diverged_timeline=int(m.group(2)) if m else None)
+
+
+_ERROR_LINE = re.compile(r'^(?:pg_rewind: )?(?:error|fatal|FATAL): *(.*)$')
+
+
+def failure_reason(out, err):
+    """pg_rewind's error lines (prefixes stripped), or its last output lines."""
+    lines = [line.rstrip() for line in (err or '').splitlines() + (out or '').splitlines()]
+    picked = []
+    for i, line in enumerate(lines):
+        m = _ERROR_LINE.match(line.strip())
+        if m:
+            picked.append(m.group(1).strip())
+            # libpq messages continue on the next lines (DETAIL, the second half of a connection error)
+            for extra in lines[i + 1:i + 3]:
+                if extra.strip() and not extra.startswith('pg_rewind:'):
+                    picked.append(extra.strip())
+                else:
+                    break
+    if not picked:
+        picked = [line.strip() for line in lines if line.strip()][-3:]
+    reason = '; '.join(s for s in picked if s)
+    return reason or 'no output'
+
+
+def classify(text, major):
+    """A hint for a pg_rewind failure output."""
+    p = text or ''
+    if 'wal_log_hints' in p or 'data checksums' in p:
+        return ('rewind impossible: the target ran without wal_log_hints=on and without data checksums; %s' % RECLONE)
+    if 'different systems' in p:
+        return 'the source is not a clone of this cluster (different system identifiers); %s' % RECLONE
+    if 'common ancestor' in p:
+        return 'the timelines of source and target share no history; %s' % RECLONE
+    if 'permission denied for function' in p or 'must be superuser' in p:
+        return ('the source user needs to be a superuser or have EXECUTE on %s (option rewind_grants of '
+                'pgstream.replication.replication_user)' % ', '.join(GRANTS))
+    if 'must not be in recovery' in p:
+        return ('the source is a standby; pg_rewind of PostgreSQL %s needs a primary as source (PostgreSQL 14 and later '
+                'accept a standby): rewind against the primary' % major)
+    if 'full_page_writes' in p:
+        return 'the source must run with full_page_writes=on'
+    if 'not compatible with this version' in p:
+        return 'use the pg_rewind of the cluster\'s major version (bindir, pg_major)'
+    if 'could not find previous WAL record' in p or ('could not open file' in p and 'pg_wal' in p) or \
+            'could not read WAL record' in p or 'could not find WAL' in p:
+        return ('WAL of the target needed for the rewind is missing; with a WAL archive set restore_target_wal=true '
+                '(PostgreSQL 13+, uses the restore_command of the target\'s configuration), otherwise %s' % RECLONE)
+    if any(s in p for s in ('password authentication failed', 'no password supplied', 'pg_hba.conf', 'no pg_hba.conf entry')):
+        return ('the source refused the connection: check source_user, source_password/source_passfile and that the '
+                'source\'s pg_hba.conf has a host line for the database (pg_rewind does not use a replication connection)')
+    if any(s in p for s in ('could not connect', 'connection to server', 'Connection refused', 'timeout expired',
+                            'could not translate host name', 'No route to host')):
+        return 'the source is unreachable: check source_host/source_port, that the source runs and accepts connections'
+    if 'shut down cleanly' in p:
+        return 'the target was not shut down cleanly; run the module again (it recovers crashed targets first)'
+    return 'see stdout_lines/stderr_lines'
+
+
+class Rewinder:
+    def __init__(self, module, owner):
+        self.module = module
+        self.p = module.params
+        self.owner = owner
+        self.data_dir = os.path.normpath(self.p['data_dir'])
+        self.secrets = [self.p['source_password']]
+        self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, crash_recovered=False,
+                           rewound=False, preserved=[], cluster_state_before=None, timeline_before=None,
+                           config_file=None, cmd=[], stdout_lines=[], stderr_lines=[])
+        if module.check_mode:
+            self.result.update(would_rewind=None, would_crash_recover=False)
+
+    def fail(self, msg, **kw):
+        self.module.fail_json(msg=redact(msg, self.secrets), **dict(self.result, **kw))
+
+    def exit(self, msg):
+        self.module.exit_json(msg=msg, **self.result)
+
+    # ---- running pg_rewind ---------------------------------------------------------------------------------------
+
+    def pg_rewind(self, argv):
+        p = self.p
+        env = dict(C_LOCALE)
+        self.result['cmd'] = [redact(a, self.secrets) for a in argv]
+        if p['source_password']:
+            with owner_passfile(self.owner, p['source_host'], p['source_port'], p['source_user'],
+                                p['source_password']) as path:
+                env['PGPASSFILE'] = path
+                rc, out, err = run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+        else:
+            if p['source_passfile']:
+                env['PGPASSFILE'] = p['source_passfile']
+            rc, out, err = run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+        self.result['stdout_lines'] = tail(out)
+        self.result['stderr_lines'] = tail(err)
+        return rc, out, err
+
+    def failure(self, what, rc, out, err, major, midway=False):
+        reason = failure_reason(out, err)
+        if self.p['timeout'] and rc in (124, 137):
+            reason = 'did not finish within timeout=%d seconds and was stopped' % self.p['timeout']
+            hint = 'raise timeout' if not midway else RECLONE
+        else:
+            hint = classify('%s\n%s' % (out, err), major)
+        msg = '%s failed (rc=%d): %s' % (what, rc, reason)
+        if midway:
+            msg += ('; pg_rewind may have stopped after it started to change %s, so the data directory may be unusable '
+                    '(nothing was deleted): %s' % (self.data_dir, RECLONE))
+            if hint != RECLONE and not hint.endswith(RECLONE):
+                msg += '; cause: %s' % hint
+            hint = RECLONE
+        self.fail(msg, rc=rc, hint=hint)
+
+    # ---- preserved files ---------------------------------------------------------------------------------------------
+
+    def save(self):
+        """Copy the existing preserve files to a private directory next to data_dir; returns (dir, names)."""
+        names = [n for n in self.p['preserve'] if os.path.isfile(os.path.join(self.data_dir, n))]
+        if not names:
+            return None, []
+        parent = os.path.dirname(self.data_dir)
+        try:
+            saved = tempfile.mkdtemp(prefix='.%s.rewind-preserve-' % os.path.basename(self.data_dir), dir=parent)
+            for n in names:
+                dest = os.path.join(saved, n)
+                if not os.path.isdir(os.path.dirname(dest)):
+                    os.makedirs(os.path.dirname(dest))
+                shutil.copy2(os.path.join(self.data_dir, n), dest)
+        except (IOError, OSError) as e:
+            self.fail('cannot save the files to preserve (%s) before pg_rewind: %s; nothing was changed' % (', '.join(names), e))
+        return saved, names
+
+    def restore(self, saved, names):
+        """Put the saved files back (atomic rename), owned by owner; removes the saved copies when all went back."""
+        errors = []
+        for n in names:
+            target = os.path.join(self.data_dir, n)
+            tmp = target + '.pgstream-restore'
+            try:
+                if not os.path.isdir(os.path.dirname(target)):
+                    os.makedirs(os.path.dirname(target))
+                shutil.copy2(os.path.join(saved, n), tmp)
+                if os.geteuid() == 0:
+                    os.chown(tmp, self.owner.pw_uid, self.owner.pw_gid)
+                os.rename(tmp, target)
+            except (IOError, OSError) as e:
+                errors.append('%s: %s' % (n, e))
+        if errors:
+            return 'could not restore %s; the saved copies are in %s' % ('; '.join(errors), saved)
+        shutil.rmtree(saved, ignore_errors=True)
+        self.result['preserved'] = list(names)
+        return None
+
+    # ---- steps -------------------------------------------------------------------------------------------------------
+
+    def recover(self, bindir):
+        config = self.p['config_file'] or find_config_file(self.data_dir)
+        if not config:
+            self.fail('%s was not shut down cleanly (cluster state "%s") and needs crash recovery in single-user mode, but '
+                      'its postgresql.conf was not found (neither in the data directory nor an /etc/postgresql/*/*/'
+                      'postgresql.conf with this data_directory); set config_file'
+                      % (self.data_dir, self.result['cluster_state_before']))
+        self.result['config_file'] = config
+        rc, out, err, argv, moved = crash_recover(self.module, bindir, self.data_dir, config, self.p['owner'])
+        after = controldata.read(self.module, self.data_dir, bindir)
+        state = after['cluster_state'] if after else None
+        if rc != 0 or state not in CLEAN_STATES:
+            text = '\n'.join(s.strip() for s in (err, out) if s and s.strip())
+            self.fail('single-user crash recovery of %s failed (rc=%d, cluster state now "%s"): %s'
+                      % (self.data_dir, rc, state, '\n'.join(tail(text)[-10:])),
+                      single_user_cmd=argv, single_user_stderr_lines=tail(err), signal_files_moved=moved)
+        self.result['crash_recovered'] = True
+        self.result['changed'] = True
+
+    def run(self):
+        p, r = self.p, self.result
+        pid = postmaster_pid(self.data_dir)
+        if pid:
+            self.fail('a postmaster (pid %d) is running on %s; stop it first (pgstream.replication.shutdown)'
+                      % (pid, self.data_dir))
+        version = data_dir_major(self.data_dir)
+        if version is None:
+            self.fail('%s has no PG_VERSION' % self.data_dir)
+        major = major_int(p['pg_major'] or version)
+        if major < 10:
+            self.fail('PostgreSQL %s is not supported (10 or later is needed)' % (p['pg_major'] or version))
+        if p['restore_target_wal'] and major < 13:
+            self.fail('restore_target_wal needs PostgreSQL 13 or later (pg_rewind --restore-target-wal); this is %d' % major)
+        bindir = find_bindir(self.module, major=p['pg_major'] or version, bindir=p['bindir'])
+        before = controldata.read(self.module, self.data_dir, bindir)
+        r['cluster_state_before'] = before['cluster_state']
+        r['timeline_before'] = before['timeline']
+
+        if before['cluster_state'] not in CLEAN_STATES:
+            if self.module.check_mode:
+                r.update(would_crash_recover=True, changed=True)
+                self.exit('%s was not shut down cleanly (cluster state "%s"): would run the single-user crash recovery '
+                          'first; whether its timeline forked is unknown until then' % (self.data_dir, before['cluster_state']))
+            self.recover(bindir)
+
+        rc, out, err = self.pg_rewind(rewind_argv(self.module, bindir, self.data_dir, major, dry_run=True))
+        if rc != 0:
+            self.failure('pg_rewind --dry-run against %s:%s' % (p['source_host'], p['source_port']), rc, out, err, major)
+        r.update(parse_output(out, err))
+        if r['forked'] is None:
+            self.fail('pg_rewind --dry-run succeeded but reported neither "%s" nor "servers diverged at WAL location"; '
+                      'cannot tell whether %s forked' % (NO_REWIND, self.data_dir), hint='see stdout_lines/stderr_lines')
+        recovered = ' after single-user crash recovery' if r['crash_recovered'] else ''
+        if not r['forked']:
+            if self.module.check_mode:
+                r['would_rewind'] = False
+            self.exit('no rewind required: %s (timeline %s) can follow %s:%s%s'
+                      % (self.data_dir, r['timeline_before'], p['source_host'], p['source_port'], recovered))
+        r['changed'] = True
+        if self.module.check_mode:
+            r['would_rewind'] = True
+            self.exit('would rewind %s: it diverged from %s:%s at %s on timeline %s'
+                      % (self.data_dir, p['source_host'], p['source_port'], r['diverged_lsn'], r['diverged_timeline']))
+
+        saved, names = self.save()
+        argv = rewind_argv(self.module, bindir, self.data_dir, major, dry_run=False)
+        restore_error = None
+        try:
+            rc, out, err = self.pg_rewind(argv)
+        finally:
+            if saved:
+                restore_error = self.restore(saved, names)
+        if rc != 0:
+            if restore_error:
+                r['restore_error'] = restore_error
+            self.failure('pg_rewind against %s:%s' % (p['source_host'], p['source_port']), rc, out, err, major, midway=True)
+        if restore_error:
+            self.fail('pg_rewind succeeded but %s' % restore_error, hint='copy the saved files back by hand')
+        r['rewound'] = True
+        self.exit('rewound %s%s: it diverged from %s:%s at %s on timeline %s%s; write the standby configuration before '
+                  'starting it' % (self.data_dir, recovered, p['source_host'], p['source_port'], r['diverged_lsn'],
+                                   r['diverged_timeline'],
+                                   '; restored %s' % ', '.join(r['preserved']) if r['preserved'] else ''))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('bindir', 'pg_major'), ('source_password', 'source_passfile')],
+        supports_check_mode=True,
+    )
+    owner = validate(module)
+    Rewinder(module, owner).run()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,463 @@
+# -*- coding: utf-8 -*-
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import pwd
+
+import pytest
+
+from ansible_collections.pgstream.replication.plugins.module_utils import singleuser
+from ansible_collections.pgstream.replication.plugins.modules import rewind
+from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import FakeRunner, run_module
+
+PASSWORD = 'S0urce-Secret'
+OWNER_UID = 1000
+CONNINFO = 'host=pg2 port=5432 user=replicator dbname=postgres application_name=pgstream.replication connect_timeout=10'
+
+# What pg_rewind prints (C locale). PostgreSQL 12+ logs to stderr with a "pg_rewind: " prefix; 10 and 11 printf
+# the progress lines to stdout and the errors to stderr.
+DIVERGED_15 = ('pg_rewind: servers diverged at WAL location 0/3050A58 on timeline 1\n'
+               'pg_rewind: rewinding from last common checkpoint at 0/30509E0 on timeline 1\n'
+               'pg_rewind: Done!\n')
+NO_REWIND_15 = 'pg_rewind: servers diverged at WAL location 0/3050A58 on timeline 1\npg_rewind: no rewind required\n'
+SAME_TIMELINE_15 = 'pg_rewind: source and target cluster are on the same timeline\npg_rewind: no rewind required\n'
+DIVERGED_11 = ('servers diverged at WAL location 0/5000000 on timeline 2\n'
+               'rewinding from last common checkpoint at 0/4000060 on timeline 2\nDone!\n')
+NO_REWIND_11 = 'servers diverged at WAL location 0/5000000 on timeline 2\nno rewind required\n'
+
+
+def controldata_text(state, timeline=1):
+    return ('pg_control version number:            1300\n'
+            'Database system identifier:           7711330958549827612\n'
+            'Database cluster state:               %s\n'
+            'Latest checkpoint location:           0/30509E0\n'
+            "Latest checkpoint's REDO location:    0/30509E0\n"
+            "Latest checkpoint's TimeLineID:       %d\n"
+            'wal_log_hints setting:                on\n'
+            'Data page checksum version:           0\n' % (state, timeline))
+
+
+class Target:
+    """The target data directory and the programs that act on it."""
+
+    def __init__(self, path, state='shut down', dry=(0, '', NO_REWIND_15), real=(0, '', DIVERGED_15),
+                 single=(0, 'PostgreSQL stand-alone backend 15.8\nbackend> ', ''), single_state='shut down'):
+        self.path = path
+        self.state = state
+        self.dry = dry
+        self.real = real
+        self.single = single
+        self.single_state = single_state
+        self.signals_during_single = None
+        self.files_during_rewind = None
+
+    def pg_controldata(self, argv, kw):
+        return 0, controldata_text(self.state), ''
+
+    def postgres(self, argv, kw):
+        self.signals_during_single = singleuser.signal_files(self.path)
+        if self.single[0] == 0:
+            self.state = self.single_state
+        return self.single
+
+    def pg_rewind(self, argv, kw):
+        if '--dry-run' in argv:
+            return self.dry
+        # pg_rewind copies the source's configuration files over the target's
+        self.files_during_rewind = sorted(os.listdir(self.path))
+        for name in ('postgresql.auto.conf', 'pg_hba.conf'):
+            with open(os.path.join(self.path, name), 'w') as f:
+                f.write('# from the source\nprimary_conninfo = \'host=old\'\n')
+        if self.real[0] == 0:
+            self.state = 'in archive recovery'
+        return self.real
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / 'main'
+    (d / 'global').mkdir(parents=True)
+    (d / 'global' / 'pg_control').write_bytes(b'\0' * 8192)
+    (d / 'PG_VERSION').write_text(u'15\n')
+    (d / 'postgresql.auto.conf').write_text(u"work_mem = '7MB'\n")
+    return str(d)
+
+
+def setup(monkeypatch, euid=OWNER_UID, pid=None):
+    monkeypatch.setattr(singleuser.os, 'geteuid', lambda: euid)
+    monkeypatch.setattr(singleuser.pwd, 'getpwnam',
+                        lambda name: pwd.struct_passwd((name, 'x', OWNER_UID, OWNER_UID, '', '/var/lib/postgresql', '/bin/sh')))
+    monkeypatch.setattr(rewind.AnsibleModule, 'get_bin_path',
+                        lambda self, name, required=False, opt_dirs=None: '/usr/bin/%s' % name)
+    monkeypatch.setattr(rewind, 'find_bindir', lambda module, major=None, bindir=None: bindir or '/usr/lib/postgresql/%s/bin' % major)
+    monkeypatch.setattr(rewind, 'postmaster_pid', lambda path: pid)
+    # os.fchown to the fake owner needs root; the passfile's owner is checked separately
+    monkeypatch.setattr(singleuser.os, 'fchown', lambda fd, uid, gid: None)
+
+
+def go(monkeypatch, data_dir, args=None, target=None, check_mode=False, euid=OWNER_UID, pid=None):
+    setup(monkeypatch, euid=euid, pid=pid)
+    target = target or Target(data_dir)
+    runner = FakeRunner({'pg_controldata': target.pg_controldata, 'postgres': target.postgres,
+                         'pg_rewind': target.pg_rewind})
+    all_args = dict(data_dir=data_dir, source_host='pg2', source_password=PASSWORD)
+    all_args.update(args or {})
+    if all_args.get('source_password') is None:
+        all_args.pop('source_password')
+    result = run_module(rewind, all_args, check_mode=check_mode, runner=runner, monkeypatch=monkeypatch)
+    assert PASSWORD not in result.text
+    for argv in runner.argvs():
+        assert PASSWORD not in ' '.join(argv)
+    return result, runner, target
+
+
+def rewind_argv(data_dir, dry_run, extra=('--no-ensure-shutdown',), conninfo=CONNINFO):
+    return ['/usr/lib/postgresql/15/bin/pg_rewind'] + (['--dry-run'] if dry_run else []) + \
+        ['--target-pgdata', data_dir, '--source-server', conninfo] + list(extra)
+
+
+RETURN_KEYS = ('changed', 'forked', 'diverged_lsn', 'diverged_timeline', 'crash_recovered', 'rewound', 'preserved',
+               'cluster_state_before', 'timeline_before', 'cmd', 'stdout_lines', 'stderr_lines')
+
+
+# ---- argument validation -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('args, message', [
+    ({'source_host': None}, 'source_host'),
+    ({'source_host': '  '}, 'source_host must not be empty'),
+    ({'source_passfile': '/etc/hostname'}, 'mutually exclusive'),
+    ({'bindir': '/x', 'pg_major': '15'}, 'mutually exclusive'),
+    ({'source_port': 0}, 'source_port must be between 1 and 65535'),
+    ({'connect_timeout': 0}, 'connect_timeout must be at least 1'),
+    ({'timeout': -1}, 'timeout must be 0'),
+    ({'preserve': ['../pg_hba.conf']}, 'preserve entries must be paths relative'),
+    ({'preserve': ['/etc/passwd']}, 'preserve entries must be paths relative'),
+    ({'source_password': None, 'source_passfile': '/nonexistent/pgpass'}, 'source_passfile /nonexistent/pgpass does not exist'),
+    ({'config_file': '/nonexistent/postgresql.conf'}, 'config_file /nonexistent/postgresql.conf does not exist'),
+    ({'data_dir': 'relative'}, 'data_dir must be an absolute path'),
+    ({'data_dir': '/'}, 'data_dir must be an absolute path other than /'),
+    ({'data_dir': '/nonexistent/pgstream/main'}, 'does not exist'),
+])
+def test_arguments(monkeypatch, data_dir, args, message):
+    result, runner, target = go(monkeypatch, data_dir, args)
+    assert result['failed'] and message in result['msg']
+    assert runner.calls == []
+
+
+def test_refuses_a_running_postmaster(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, pid=4242)
+    assert result['failed'] and 'a postmaster (pid 4242) is running' in result['msg']
+    assert runner.calls == []
+
+
+def test_not_a_cluster(monkeypatch, tmp_path):
+    result, runner, target = go(monkeypatch, str(tmp_path))
+    assert result['failed'] and 'no global/pg_control' in result['msg']
+
+
+@pytest.mark.parametrize('major, message', [
+    ('9.6', 'PostgreSQL 9.6 is not supported'),
+    ('12', 'restore_target_wal needs PostgreSQL 13'),
+])
+def test_versions(monkeypatch, data_dir, major, message):
+    with open(os.path.join(data_dir, 'PG_VERSION'), 'w') as f:
+        f.write(major + '\n')
+    result, runner, target = go(monkeypatch, data_dir, {'restore_target_wal': True})
+    assert result['failed'] and message in result['msg']
+    assert runner.argvs('pg_rewind') == []
+
+
+# ---- the dry run decides -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('dry, lsn, tli', [
+    ((0, '', NO_REWIND_15), '0/3050A58', 1),
+    ((0, '', SAME_TIMELINE_15), None, None),
+    ((0, NO_REWIND_11, ''), '0/5000000', 2),
+])
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_no_rewind_required(monkeypatch, data_dir, dry, lsn, tli, check_mode):
+    target = Target(data_dir, dry=dry)
+    result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=check_mode)
+    assert not result.get('failed')
+    assert result['changed'] is False and result['forked'] is False and result['rewound'] is False
+    assert result['diverged_lsn'] == lsn and result['diverged_timeline'] == tli
+    assert result['crash_recovered'] is False and result['preserved'] == []
+    assert result['cluster_state_before'] == 'shut down' and result['timeline_before'] == 1
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True)]
+    assert result['cmd'] == rewind_argv(data_dir, True)
+    assert 'no rewind required' in result['msg']
+    assert all(k in result for k in RETURN_KEYS)
+    if check_mode:
+        assert result['would_rewind'] is False and result['would_crash_recover'] is False
+    else:
+        assert 'would_rewind' not in result
+
+
+def test_dry_run_environment_and_passfile(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir)
+    argv, kw, snapshot = runner.calls[-1]
+    env = kw['environ_update']
+    assert env['LC_ALL'] == 'C' and kw['cwd'] == '/'
+    assert snapshot == {'passfile_mode': 0o600, 'passfile_content': 'pg2:5432:*:replicator:%s\n' % PASSWORD}
+    assert not os.path.exists(env['PGPASSFILE'])
+    assert result['stderr_lines'] == NO_REWIND_15.splitlines() and result['stdout_lines'] == []
+
+
+def test_source_passfile(monkeypatch, data_dir, tmp_path):
+    passfile = tmp_path / 'pgpass'
+    passfile.write_text(u'*:*:*:replicator:x\n')
+    result, runner, target = go(monkeypatch, data_dir, {'source_password': None, 'source_passfile': str(passfile)})
+    env = runner.calls[-1][1]['environ_update']
+    assert env['PGPASSFILE'] == str(passfile) and passfile.exists()
+
+
+def test_no_password_no_passfile(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, {'source_password': None})
+    assert 'PGPASSFILE' not in runner.calls[-1][1]['environ_update']
+
+
+def test_connection_options(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, {'source_host': 'pg 2', 'source_port': 5433, 'source_user': 'rewinder',
+                                                        'source_dbname': 'db', 'connect_timeout': 3})
+    conninfo = ("host='pg 2' port=5433 user=rewinder dbname=db application_name=pgstream.replication connect_timeout=3")
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True, conninfo=conninfo)]
+
+
+@pytest.mark.parametrize('major, extra', [
+    ('12', []),
+    ('13', ['--no-ensure-shutdown']),
+    ('18', ['--no-ensure-shutdown']),
+])
+def test_no_ensure_shutdown_from_13(monkeypatch, data_dir, major, extra):
+    with open(os.path.join(data_dir, 'PG_VERSION'), 'w') as f:
+        f.write(major + '\n')
+    result, runner, target = go(monkeypatch, data_dir)
+    argv = runner.argvs('pg_rewind')[0]
+    assert argv[0] == '/usr/lib/postgresql/%s/bin/pg_rewind' % major
+    assert argv[argv.index('--source-server') + 2:] == extra
+
+
+def test_restore_target_wal_and_timeout(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, {'restore_target_wal': True, 'timeout': 600})
+    argv = runner.argvs('pg_rewind')[0]
+    assert argv[:4] == ['/usr/bin/timeout', '-k', '10', '600']
+    assert argv[-2:] == ['--no-ensure-shutdown', '--restore-target-wal']
+
+
+def test_as_root_through_runuser(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, euid=0)
+    assert runner.argvs('pg_rewind') == [['/usr/bin/runuser', '-u', 'postgres', '--'] + rewind_argv(data_dir, True)]
+
+
+def test_dry_run_says_nothing_useful(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(0, '', 'pg_rewind: Done!\n')))
+    assert result['failed'] and 'cannot tell whether' in result['msg'] and result['forked'] is None
+
+
+# ---- rewinding -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('dry, real, lsn, tli', [
+    ((0, '', DIVERGED_15), (0, '', DIVERGED_15), '0/3050A58', 1),
+    ((0, DIVERGED_11, ''), (0, DIVERGED_11, ''), '0/5000000', 2),
+])
+def test_rewind_when_forked(monkeypatch, data_dir, dry, real, lsn, tli):
+    with open(os.path.join(data_dir, 'pg_ident.conf'), 'w') as f:
+        f.write('# mine\n')
+    target = Target(data_dir, dry=dry, real=real)
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is True and result['forked'] is True and result['rewound'] is True
+    assert result['diverged_lsn'] == lsn and result['diverged_timeline'] == tli
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True), rewind_argv(data_dir, False)]
+    assert result['cmd'] == rewind_argv(data_dir, False)
+    assert '-R' not in result['cmd'] and '--write-recovery-conf' not in result['cmd']
+    # the existing preserve files came back; pg_hba.conf did not exist before, so the source's copy stays
+    assert result['preserved'] == ['postgresql.auto.conf', 'pg_ident.conf']
+    with open(os.path.join(data_dir, 'postgresql.auto.conf')) as f:
+        assert f.read() == "work_mem = '7MB'\n"
+    with open(os.path.join(data_dir, 'pg_ident.conf')) as f:
+        assert f.read() == '# mine\n'
+    # no saved copies or temporary files left behind
+    assert [n for n in os.listdir(os.path.dirname(data_dir)) if n != 'main'] == []
+    assert not [n for n in os.listdir(data_dir) if 'pgstream' in n]
+    assert 'rewound %s' % data_dir in result['msg'] and 'restored postgresql.auto.conf, pg_ident.conf' in result['msg']
+
+
+def test_check_mode_only_dry_runs(monkeypatch, data_dir):
+    target = Target(data_dir, dry=(0, '', DIVERGED_15))
+    result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=True)
+    assert result['changed'] is True and result['would_rewind'] is True and result['forked'] is True
+    assert result['rewound'] is False and result['preserved'] == []
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True)]
+    assert target.files_during_rewind is None
+    assert 'would rewind' in result['msg']
+
+
+def test_preserve_option(monkeypatch, data_dir):
+    os.mkdir(os.path.join(data_dir, 'conf.d'))
+    with open(os.path.join(data_dir, 'conf.d', 'local.conf'), 'w') as f:
+        f.write('x = 1\n')
+    result, runner, target = go(monkeypatch, data_dir, {'preserve': ['conf.d/local.conf', 'missing.conf']},
+                                target=Target(data_dir, dry=(0, '', DIVERGED_15)))
+    assert result['preserved'] == ['conf.d/local.conf']
+    with open(os.path.join(data_dir, 'postgresql.auto.conf')) as f:
+        assert 'from the source' in f.read()  # not preserved this time
+
+
+def test_rewind_as_root_chowns_restored_files(monkeypatch, data_dir):
+    chowned = []
+    monkeypatch.setattr(rewind.os, 'chown', lambda path, uid, gid: chowned.append((os.path.basename(path), uid, gid)))
+    result, runner, target = go(monkeypatch, data_dir, euid=0, target=Target(data_dir, dry=(0, '', DIVERGED_15)))
+    assert result['rewound'] is True
+    assert chowned == [('postgresql.auto.conf.pgstream-restore', OWNER_UID, OWNER_UID)]
+
+
+def test_rewind_failure_midway(monkeypatch, data_dir):
+    real = (1, '', 'pg_rewind: servers diverged at WAL location 0/3050A58 on timeline 1\n'
+                   'pg_rewind: error: could not fetch remote file "base/5/1259": server closed the connection unexpectedly\n')
+    target = Target(data_dir, dry=(0, '', DIVERGED_15), real=real)
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['failed'] and result['rc'] == 1 and result['rewound'] is False and result['forked'] is True
+    assert 'could not fetch remote file "base/5/1259"' in result['msg']
+    assert 'may be unusable' in result['msg'] and 'nothing was deleted' in result['msg']
+    assert 'basebackup force=true' in result['hint']
+    with open(os.path.join(data_dir, 'postgresql.auto.conf')) as f:
+        assert f.read() == "work_mem = '7MB'\n"  # restored anyway
+
+
+def test_timeout(monkeypatch, data_dir):
+    target = Target(data_dir, dry=(124, '', ''))
+    result, runner, target = go(monkeypatch, data_dir, {'timeout': 5}, target=target)
+    assert result['failed'] and 'did not finish within timeout=5 seconds' in result['msg']
+
+
+# ---- failures of the dry run ---------------------------------------------------------------------------------------
+
+FAILURES = [
+    ('pg_rewind: error: target server needs to use either data checksums or "wal_log_hints = on"\n',
+     'target server needs to use either data checksums', 'rewind impossible'),
+    ('pg_rewind: error: source and target clusters are from different systems\n',
+     'different systems', 'different system identifiers'),
+    ('pg_rewind: error: could not fetch remote file "global/pg_control": ERROR:  permission denied for function '
+     'pg_read_binary_file\n', 'permission denied for function pg_read_binary_file',
+     'pg_read_binary_file(text, bigint, bigint, boolean)'),
+    ('pg_rewind: error: connection to server at "pg2" (10.0.0.2), port 5432 failed: Connection refused\n'
+     '\tIs the server running on that host and accepting TCP/IP connections?\n',
+     'Connection refused; Is the server running', 'source is unreachable'),
+    ('pg_rewind: fatal: could not connect to server: could not translate host name "pg2" to address: Name or service '
+     'not known\n', 'could not translate host name', 'source is unreachable'),
+    ('pg_rewind: error: connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  password authentication '
+     'failed for user "replicator"\n', 'password authentication failed', 'source refused the connection'),
+    ('pg_rewind: fatal: source server must not be in recovery mode\n', 'must not be in recovery mode',
+     'the source is a standby'),
+    ("pg_rewind: error: could not find common ancestor of the source and target cluster's timelines\n",
+     'common ancestor', 'share no history'),
+    ('pg_rewind: error: could not open file "/d/pg_wal/000000010000000000000002": No such file or directory\n'
+     'pg_rewind: error: could not find previous WAL record at 0/2000060\n',
+     'could not find previous WAL record at 0/2000060', 'restore_target_wal=true'),
+    ('pg_rewind: error: full_page_writes must be enabled in the source server\n', 'full_page_writes', 'full_page_writes=on'),
+    ('something odd\n', 'something odd', 'see stdout_lines'),
+    ('source and target clusters are from different systems\nFailure, exiting\n', 'different systems; Failure, exiting',
+     'different system identifiers'),
+]
+
+
+@pytest.mark.parametrize('err, reason, hint', FAILURES)
+def test_dry_run_failures(monkeypatch, data_dir, err, reason, hint):
+    target = Target(data_dir, dry=(1, '', err))
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['failed'] and result['rc'] == 1
+    assert reason in result['msg'] and hint in result['hint']
+    assert result['forked'] is None and result['rewound'] is False and result['changed'] is False
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True)]
+    assert result['stderr_lines'] == err.splitlines()
+    assert 'may be unusable' not in result['msg']
+    with open(os.path.join(data_dir, 'postgresql.auto.conf')) as f:
+        assert f.read() == "work_mem = '7MB'\n"
+
+
+def test_secret_in_output_is_redacted(monkeypatch, data_dir):
+    err = 'pg_rewind: error: connection to server failed: FATAL:  password "%s" rejected\n' % PASSWORD
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(1, err, err)))
+    assert result['failed'] and '********' in result['msg']
+    assert '********' in result['stderr_lines'][0] and '********' in result['stdout_lines'][0]
+
+
+# ---- crash recovery ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('state', ['in production', 'in archive recovery', 'shutting down', 'in crash recovery'])
+def test_crash_recovery_then_no_rewind(monkeypatch, data_dir, state):
+    with open(os.path.join(data_dir, 'postgresql.conf'), 'w') as f:
+        f.write("port = 5432\n")
+    open(os.path.join(data_dir, 'standby.signal'), 'w').close()
+    target = Target(data_dir, state=state)
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert not result.get('failed'), result['msg']
+    assert result['crash_recovered'] is True and result['changed'] is True and result['forked'] is False
+    assert result['cluster_state_before'] == state
+    assert result['config_file'] == os.path.join(data_dir, 'postgresql.conf')
+    assert runner.argvs('postgres') == [['/usr/lib/postgresql/15/bin/postgres', '--single', '-D', data_dir, '-c',
+                                         'config_file=%s/postgresql.conf' % data_dir, 'template1']]
+    assert target.signals_during_single == []
+    assert singleuser.signal_files(data_dir) == ['standby.signal']
+    names = [FakeRunner.program(a)[0] for a in runner.argvs()]
+    assert names == ['pg_controldata', 'postgres', 'pg_controldata', 'pg_rewind']
+    assert 'after single-user crash recovery' in result['msg']
+
+
+def test_crash_recovery_then_rewind_on_debian_layout(monkeypatch, data_dir, tmp_path):
+    etc = tmp_path / 'etc' / '15' / 'main'
+    etc.mkdir(parents=True)
+    (etc / 'postgresql.conf').write_text(u"data_directory = '%s'\t\t# use data in another directory\n" % data_dir)
+    pattern = str(tmp_path / 'etc' / '*' / '*' / 'postgresql.conf')
+    monkeypatch.setattr(rewind, 'find_config_file', lambda d: singleuser.find_config_file(d, pattern))
+    target = Target(data_dir, state='in production', dry=(0, '', DIVERGED_15))
+    result, runner, target = go(monkeypatch, data_dir, target=target, euid=0)
+    assert result['crash_recovered'] is True and result['rewound'] is True and result['forked'] is True
+    assert result['config_file'] == str(etc / 'postgresql.conf')
+    assert runner.argvs('postgres')[0][:4] == ['/usr/bin/runuser', '-u', 'postgres', '--']
+    assert runner.argvs('postgres')[0][-2] == 'config_file=%s' % (etc / 'postgresql.conf')
+
+
+def test_crash_recovery_with_explicit_config_file(monkeypatch, data_dir, tmp_path):
+    conf = tmp_path / 'my.conf'
+    conf.write_text(u'')
+    result, runner, target = go(monkeypatch, data_dir, {'config_file': str(conf)},
+                                target=Target(data_dir, state='in production'))
+    assert result['config_file'] == str(conf) and result['crash_recovered'] is True
+
+
+def test_crash_recovery_without_config(monkeypatch, data_dir, tmp_path):
+    monkeypatch.setattr(rewind, 'find_config_file', lambda d: singleuser.find_config_file(d, str(tmp_path / 'none' / '*')))
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, state='in production'))
+    assert result['failed'] and 'set config_file' in result['msg'] and '"in production"' in result['msg']
+    assert runner.argvs('postgres') == [] and runner.argvs('pg_rewind') == []
+
+
+@pytest.mark.parametrize('single, single_state', [
+    ((1, '', 'FATAL:  could not access file "pg_stat_statements": No such file or directory\n'), 'in production'),
+    ((0, '', ''), 'in production'),
+])
+def test_crash_recovery_failure(monkeypatch, data_dir, single, single_state):
+    with open(os.path.join(data_dir, 'postgresql.conf'), 'w') as f:
+        f.write("port = 5432\n")
+    open(os.path.join(data_dir, 'recovery.signal'), 'w').close()
+    target = Target(data_dir, state='in production', single=single, single_state=single_state)
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['failed'] and 'single-user crash recovery' in result['msg'] and 'cluster state now "in production"' in result['msg']
+    assert runner.argvs('pg_rewind') == [] and result['crash_recovered'] is False
+    assert singleuser.signal_files(data_dir) == ['recovery.signal']
+    if single[0]:
+        assert 'pg_stat_statements' in result['msg']
+
+
+def test_check_mode_does_not_recover(monkeypatch, data_dir):
+    with open(os.path.join(data_dir, 'postgresql.conf'), 'w') as f:
+        f.write("port = 5432\n")
+    target = Target(data_dir, state='in production')
+    result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=True)
+    assert result['changed'] is True and result['would_crash_recover'] is True and result['would_rewind'] is None
+    assert result['forked'] is None and result['crash_recovered'] is False
+    assert runner.argvs('postgres') == [] and runner.argvs('pg_rewind') == []
+    assert target.state == 'in production'
