@@ -317,9 +317,18 @@ def query_result(gs, info):
         senders=parsed.get('senders') or [],
         receiver=parsed.get('receiver'),
         summary=summ,
-        warnings=warnings,
+        query_warnings=warnings,
         raw_lines=info['raw_lines'],
         rc=info['rc'],
         cmd=info['cmd'],
         gs_ctl=gs.path,
     )
+
+
+def exit_ok(module, query_warnings=(), **result):
+    """exit_json with ``failed=False`` set explicitly: the results carry gs_ctl's ``rc``, which Ansible
+    would otherwise take as a failure when it is not 0 (for example ``gs_ctl query`` on a stopped server).
+    Parser warnings are raised as Ansible warnings and returned under ``query_warnings``."""
+    for warning in query_warnings or ():
+        module.warn('gs_ctl query: %s' % warning)
+    module.exit_json(failed=False, query_warnings=list(query_warnings or ()), **result)

@@ -174,8 +174,8 @@ rc:
   description: Exit code of the last build command (null when none ran).
   returned: always
   type: int
-warnings:
-  description: Parser warnings of the queries before and after.
+query_warnings:
+  description: Parser warnings of the queries before and after (also raised as Ansible warnings).
   returned: always
   type: list
   elements: str
@@ -191,7 +191,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgstream.replication.plugins.module_utils.datadir import moved_aside_path
 from ansible_collections.pgstream.replication.plugins.module_utils.flavour import get_flavour
-from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, gs_ctl_argument_spec, last_lines
+from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, exit_ok, gs_ctl_argument_spec, last_lines
 
 POLL = 2
 EXPECTED_ROLE = {'standby': 'Standby', 'cascade_standby': 'Cascade Standby'}
@@ -399,16 +399,16 @@ def main():
     expected = addresses(p['expected_primary']) if p['expected_primary'] else None
     fine, reason = assess(before, p['server_mode'], expected)
     result = dict(changed=False, state_before=before, state_after=before, build_mode=[], old_data_dir=None, cmd=None,
-                  commands=[], stdout_lines=[], rc=None, warnings=warnings)
+                  commands=[], stdout_lines=[], rc=None, query_warnings=warnings)
     if fine and not p['force']:
-        module.exit_json(msg='no build needed: %s' % reason, reason=reason, would_build=False, **result)
+        exit_ok(module, msg='no build needed: %s' % reason, reason=reason, would_build=False, **result)
     if fine:
         reason = 'force=true (%s)' % reason
     refuse_if_not_standby(module, before)
     result.update(changed=True, reason=reason, would_build=True)
     if module.check_mode:
         result['state_after'] = None
-        module.exit_json(msg='would build (%s): %s' % (p['build_mode'], reason), **result)
+        exit_ok(module, msg='would build (%s): %s' % (p['build_mode'], reason), **result)
     builder = Builder(module, gs)
     res = builder.run()
     result.update(build_mode=builder.modes, old_data_dir=builder.old_data_dir, cmd=res['cmd'], rc=res['rc'],
@@ -422,12 +422,12 @@ def main():
             break
         time.sleep(POLL)
     result['state_after'] = after
-    result['warnings'] = warnings + [w for w in after['warnings'] if w not in warnings]
+    result['query_warnings'] = warnings + [w for w in after['warnings'] if w not in warnings]
     if p['wait_streaming'] and not ok:
         module.fail_json(msg='gs_ctl build -b %s finished (rc=%d) but %s is not streaming after %d seconds: %s'
-                         % ('/'.join(builder.modes), res['rc'], p['data_dir'], p['timeout'], why), reason=reason, **result)
-    module.exit_json(msg='built %s with -b %s (%s); now: %s' % (p['data_dir'], '/'.join(builder.modes), reason, why),
-                     reason=reason, **result)
+                         % ('/'.join(builder.modes), res['rc'], p['data_dir'], p['timeout'], why), **result)
+    msg = 'built %s with -b %s (%s); now: %s' % (p['data_dir'], '/'.join(builder.modes), reason, why)
+    exit_ok(module, msg=msg, **result)
 
 
 if __name__ == '__main__':

@@ -113,8 +113,10 @@ summary:
       C(upstream) (the receiver's C(state), C(channel), C(host), C(port)) and C(warnings). Null when not running.
   returned: always
   type: dict
-warnings:
-  description: What the parser did not recognise (unknown state values, missing blocks, unparsed lines).
+query_warnings:
+  description:
+    - What the parser did not recognise (unknown state values, missing blocks, unparsed lines); each is also raised as an
+      Ansible warning (the task result's C(warnings)).
   returned: always
   type: list
   elements: str
@@ -124,7 +126,7 @@ raw_lines:
   type: list
   elements: str
 rc:
-  description: Exit code of C(gs_ctl query).
+  description: Exit code of C(gs_ctl query) (1 when no server runs; the task does not fail for that).
   returned: always
   type: int
   sample: 0
@@ -142,7 +144,7 @@ gs_ctl:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, gs_ctl_argument_spec, query_result
+from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, exit_ok, gs_ctl_argument_spec, query_result
 
 
 def main():
@@ -158,7 +160,7 @@ def main():
                                    result['detail_information'])
     else:
         msg = '%s: no server running (%s)' % (module.params['data_dir'], result['not_running_reason'])
-    module.exit_json(changed=False, msg=msg, **result)
+    exit_ok(module, changed=False, msg=msg, **result)
 
 
 if __name__ == '__main__':

@@ -143,7 +143,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgstream.replication.plugins.module_utils.flavour import get_flavour
-from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, gs_ctl_argument_spec, last_lines
+from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl import GsCtl, exit_ok, gs_ctl_argument_spec, last_lines
 
 POLL = 1
 STANDBY_ROLES = ('Standby', 'Cascade Standby', 'Main Standby')
@@ -208,7 +208,7 @@ def main():
     if role == 'Primary':
         if module.check_mode:
             result['would'] = 'none'
-        module.exit_json(msg='%s already runs as Primary' % p['data_dir'], **result)
+        exit_ok(module, msg='%s already runs as Primary' % p['data_dir'], **result)
     if role not in STANDBY_ROLES:
         module.fail_json(msg='cannot %s %s: it runs as %s, not as a standby (gs_ctl: server is not in standby or cascade '
                          'standby mode)' % (p['operation'], p['data_dir'], role), **result)
@@ -233,13 +233,13 @@ def main():
                              % (p['data_dir'], upstream.get('host') or upstream.get('channel'), upstream.get('state'),
                                 p['disconnect_wait']), **result)
         if before['local_role'] == 'Primary':
-            module.exit_json(msg='%s already runs as Primary' % p['data_dir'], **result)
+            exit_ok(module, msg='%s already runs as Primary' % p['data_dir'], **result)
     target = TARGET_ROLE.get(before['local_role'], 'Primary')
     result['changed'] = True
     if module.check_mode:
         result.update(would=p['operation'], state_after=None, role_after=None, cmd=gs.cmd(argv))
-        module.exit_json(msg='would run gs_ctl %s on %s (%s -> %s)' % (p['operation'], p['data_dir'], role, target),
-                         **result)
+        msg = 'would run gs_ctl %s on %s (%s -> %s)' % (p['operation'], p['data_dir'], role, target)
+        exit_ok(module, msg=msg, **result)
     started = time.time()
     res = gs.run(argv)
     result.update(cmd=res['cmd'], rc=res['rc'], stdout_lines=res['stdout_lines'], outcome=res['outcome'])
@@ -255,11 +255,11 @@ def main():
         time.sleep(POLL)
     result.update(state_after=after, role_after=after['local_role'], elapsed=round(time.time() - started, 1))
     if after['local_role'] != target:
-        module.fail_json(msg='gs_ctl %s returned (rc=%d, %s) but %s is %s, not %s, %d seconds later; check the cluster '
-                         '(a switchover that timed out may still complete)' % (p['operation'], res['rc'], res['outcome'],
-                                                                                p['data_dir'], after['local_role'], target,
-                                                                                p['timeout']), **result)
-    module.exit_json(msg='%s: %s -> %s by gs_ctl %s in %.1f s' % (p['data_dir'], role, after['local_role'], p['operation'],
+        args = (p['operation'], res['rc'], res['outcome'], p['data_dir'], after['local_role'], target, p['timeout'])
+        msg = ('gs_ctl %s returned (rc=%d, %s) but %s is %s, not %s, %d seconds later; check the cluster (a switchover '
+               'that timed out may still complete)' % args)
+        module.fail_json(msg=msg, **result)
+    exit_ok(module, msg='%s: %s -> %s by gs_ctl %s in %.1f s' % (p['data_dir'], role, after['local_role'], p['operation'],
                                                                  result['elapsed']), **result)
 
 
