@@ -38,8 +38,12 @@ pgs_inventory() {
     } >"$PGS_INV"
 }
 
-pgs_playbook() {  # pgs_playbook PLAYBOOK ARGS...
-    ANSIBLE_FORCE_COLOR=0 ansible-playbook -i "$PGS_INV" -e "@$RES/pgstream-secret.yml" "$root/playbooks/$1" "${@:2}"
+pgs_playbook() {  # pgs_playbook PLAYBOOK ARGS...: a playbook of playbooks/ (or an absolute path)
+    local pb=$1
+    [[ $pb == /* ]] || pb="$root/playbooks/$pb"
+    # profile_tasks: per-task timings in the log, to see where the time goes
+    ANSIBLE_FORCE_COLOR=0 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks \
+        ansible-playbook -i "$PGS_INV" -e "@$RES/pgstream-secret.yml" "$pb" "${@:2}"
 }
 
 pgs_setup() {

@@ -108,7 +108,7 @@ load() {  # load RIG PRIMARY
     local t0 t1
     t0=$(now)
     podman exec -u postgres "$2" pgbench -i -q -s "$SCALE" postgres >"$RES/$1-load.log" 2>&1 || die "$1: pgbench -i failed"
-    wait_caught_up "$2" 2 900
+    wait_caught_up "$2" 2 900 || die "$1: the standbys did not catch up after the load"
     t1=$(now)
     record "$1" load wall_time_s "$(elapsed "$t0" "$t1")" "pgbench -i -s $SCALE, $(psql_on "$2" <<<"SELECT pg_size_pretty(pg_database_size('postgres'))")"
 }
@@ -158,22 +158,22 @@ fi
 FO_PGS_DEAD="" FO_REP_DEAD=""
 failover_pgstream() {
     have_playbook failover.yml || { log "pgstream failover skipped: no playbooks/failover.yml"; return 0; }
-    local p new sibling t_kill
+    local p t_kill
     p=$(pgs_primary) || die "pgstream: no primary"
     pgs_inventory "$p"
-    # the promoted standby: the first other node; the sibling follows it
-    for new in "${PGS_NODES[@]}"; do [ "$new" != "$p" ] && break; done
-    for sibling in "${PGS_NODES[@]}"; do [ "$sibling" != "$p" ] && [ "$sibling" != "$new" ] && break; done
     checkpoint_all "${PGS_NODES[@]}"
     probe_start pgstream-failover "$(pgs_probe_hosts)" probe_failover
     t_kill=$(now)
     podman kill "$p" >/dev/null
     FO_PGS_DEAD=$p
-    run_logged pgstream-failover pgs_playbook failover.yml ${PGS_FAILOVER_ARGS:-} -e "target=$new"
+    # The dead node cannot be reached: -e fenced=<it> is the operator's statement that it is down.
+    # failover.yml picks the standby with the most WAL and repoints the other one.
+    run_logged pgstream-failover pgs_playbook failover.yml -e "fenced=$p" ${PGS_FAILOVER_ARGS:-}
     probe_stop
-    record pgstream failover wall_time_s "$LAST_S" "ansible-playbook failover.yml -e target=$new after podman kill $p, rc=$LAST_RC"
+    record pgstream failover wall_time_s "$LAST_S" "ansible-playbook failover.yml -e fenced=$p after podman kill $p, rc=$LAST_RC"
     probe_report pgstream failover "$t_kill" "$LAST_T1"
-    FO_PGS_NEW=$new
+    FO_PGS_NEW=$(pgs_primary) || { log "pgstream: no primary after failover.yml"; FO_PGS_DEAD=""; return 0; }
+    log "pgstream: $FO_PGS_NEW is the primary after failover.yml"
 }
 
 failover_repmgr() {
@@ -222,8 +222,13 @@ rejoin_pgstream() {
     checkpoint_all "$new"
     run_logged pgstream-rejoin-rewind pgs_playbook rejoin.yml -e "node=$old" ${PGS_REJOIN_ARGS:-}
     record pgstream rejoin_rewind wall_time_s "$LAST_S" "ansible-playbook rejoin.yml -e node=$old, rc=$LAST_RC"
-    [ "$LAST_RC" = 0 ] && wait_caught_up "$new" 2 300
-    pgs_reclone "$old" "$new"
+    [ "$LAST_RC" = 0 ] || return 0
+    wait_caught_up "$new" 2 300 || true
+    # rejoin.yml re-clones only when a rewind is impossible: bench/reclone.yml runs that same path
+    # (tasks/follow.yml's basebackup with force) on the node just rejoined.
+    checkpoint_all "$new"
+    run_logged pgstream-rejoin-reclone pgs_playbook "$root/bench/reclone.yml" -e "node=$old"
+    record pgstream rejoin_reclone wall_time_s "$LAST_S" "bench/reclone.yml -e node=$old (discover, stop, basebackup force, start, streaming), rc=$LAST_RC"
 }
 
 rejoin_repmgr() {
@@ -234,7 +239,8 @@ rejoin_repmgr() {
     checkpoint_all "$new"
     run_logged repmgr-rejoin-rewind rep_rejoin "$old" "$new"
     record repmgr rejoin_rewind wall_time_s "$LAST_S" "repmgr node rejoin --force-rewind on $old, rc=$LAST_RC"
-    [ "$LAST_RC" = 0 ] && wait_caught_up "$new" 2 300
+    [ "$LAST_RC" = 0 ] || return 0
+    wait_caught_up "$new" 2 300 || true
     checkpoint_all "$new"
     run_logged repmgr-rejoin-reclone rep_reclone "$old" "$new"
     record repmgr rejoin_reclone wall_time_s "$LAST_S" "repmgr standby clone --force + start + standby register on $old, rc=$LAST_RC"
