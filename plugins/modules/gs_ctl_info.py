@@ -16,7 +16,7 @@ description:
   - A stopped instance is not an error - RV(running) is false. C(gs_ctl query) says so with exit code 1 and
     C(PID file ... does not exist), C(the postmaster process N is not running) or
     C(The process recorded in PID file ... is not current server) (openGauss-server C(src/bin/pg_ctl/pg_ctl.cpp) C(do_query())).
-  - Values gs_ctl prints that the parser does not know are returned as they are and listed in RV(warnings); they
+  - Values gs_ctl prints that the parser does not know are returned as they are and listed in RV(query_warnings) (and raised as Ansible warnings); they
     are never mapped onto a known state.
 author:
   - pgstream.replication developers (@pgstream)

@@ -29,7 +29,7 @@ def fixture(name):
 ])
 def test_get_flavour(name, cls):
     flavour = get_flavour(name)
-    assert type(flavour) is cls and isinstance(flavour, Flavour)
+    assert isinstance(flavour, cls) and isinstance(flavour, Flavour) and flavour.__class__.__name__ == cls.__name__
 
 
 @pytest.mark.parametrize('name', ['mysql', '', None, 'mogdb'])

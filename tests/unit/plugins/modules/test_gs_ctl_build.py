@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.pgstream.replication.plugins.modules import gs_ctl_build
 from ansible_collections.pgstream.replication.tests.unit.plugins.modules.gs_ctl_fake import (
-    LOG, NO_PID_FILE, FakeClock, GsCtlScript, fixture, ok, run)
+    LOG, NO_PID_FILE, FakeClock, GsCtlScript, ok, run)
 
 STANDBY = ok('og3.0_standby_receiver.txt')          # Standby, Normal, receiver from 10.0.0.100
 NEED_REPAIR = ok('og1.0_standby_need_repair_connecting_oldlog.txt')

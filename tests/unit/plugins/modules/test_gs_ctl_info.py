@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.pgstream.replication.plugins.module_utils.gs_ctl_query import parse_query, summary
 from ansible_collections.pgstream.replication.plugins.modules import gs_ctl_info
+from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import FakeRunner, run_module
 from ansible_collections.pgstream.replication.tests.unit.plugins.modules.gs_ctl_fake import (
     FIXTURES, LOG, NO_PID_FILE, GsCtlScript, fixture, ok, run)
 
@@ -116,14 +117,12 @@ def test_gauss_home_environment(monkeypatch, tmp_path):
 
 
 def test_missing_owner(monkeypatch, tmp_path):
-    script = GsCtlScript(query=[ok('og3.0_primary_one_sender.txt')])
     from ansible_collections.pgstream.replication.plugins.module_utils import gs_ctl as utils
 
     def getpwnam(name):
         raise KeyError(name)
-    result, dummy = run(gs_ctl_info, monkeypatch, tmp_path, {}, script)
+    script = GsCtlScript(query=[ok('og3.0_primary_one_sender.txt')])
     monkeypatch.setattr(utils.pwd, 'getpwnam', getpwnam)
-    from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import FakeRunner, run_module
     result = run_module(gs_ctl_info, dict(data_dir='/data', gs_ctl_path=str(tmp_path / 'gs_ctl'), owner='nobody-h4'),
                         runner=FakeRunner({'gs_ctl': script}), monkeypatch=monkeypatch)
-    assert result['failed'] and 'owner nobody-h4 does not exist' in result['msg']
+    assert result['failed'] and 'owner nobody-h4 does not exist' in result['msg'] and script.calls == []
