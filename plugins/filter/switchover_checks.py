@@ -314,8 +314,8 @@ class _Preflight:
             self.add('attached', FAIL, "%s's row for %s is in state %s, not streaming"
                      % (self.primary, self.target, self.row.get('state')), self.row.get('state'))
         else:
-            self.add('attached', PASS, '%s streams from %s as %s' % (self.target, self.primary,
-                                                                      self.row.get('application_name')), 'streaming')
+            self.add('attached', PASS, '%s streams from %s as %s'
+                     % (self.target, self.primary, self.row.get('application_name')), 'streaming')
         self.siblings = []
         for host in sorted(self.infos):
             if host in (self.primary, self.target) or not _is_standby(self.infos[host]):
@@ -441,9 +441,10 @@ class _Preflight:
             return self.add(check, WARN, 'cannot tell how many %s %s has free (%s %s, %s in use)'
                             % (what, self.target, maximum_name, maximum, used), None, needed)
         free = maximum - used
-        self.add(check, FAIL if free < needed else PASS, '%s has %s free (%s %d, %d in use) for %s that will '
-                 'stream from it (%s)' % (self.target, _plural(free, what[:-1]), maximum_name, maximum, used,
-                                         _plural(needed, 'node'), ', '.join(needed_hosts)), free, needed)
+        message = '%s has %s free (%s %d, %d in use) for %s that will stream from it (%s)' % (
+            self.target, _plural(free, what[:-1]), maximum_name, maximum, used, _plural(needed, 'node'),
+            ', '.join(needed_hosts))
+        self.add(check, FAIL if free < needed else PASS, message, free, needed)
 
     def check_capacity(self):
         if self.t is None or self.p is None:
