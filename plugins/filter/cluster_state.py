@@ -13,7 +13,7 @@ version_added: 0.1.0
 author: pgstream.replication developers (@pgstream)
 description:
   - Summarises the registered results of M(pgstream.replication.replication_info) for the members of one
-    cluster of P(pgstream.replication.cluster_topology#filter), ignoring what the inventory says about roles:
+    cluster of P(pgstream.replication.cluster_topology#filter), ignoring what the inventory says about roles;
     the switchover, failover and rejoin playbooks act on the running cluster, which may differ from the
     inventory after an earlier switchover.
   - A member's C(state) is V(primary) (answering, not in recovery), V(standby) (answering, in recovery),
@@ -52,15 +52,16 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.pgstream.replication.plugins.module_utils.lsn import format_lsn, parse_lsn
+
 _HOST = re.compile(r"(?:^|\s)host\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 
 
 def _lsn_int(value):
     if not value:
         return None
-    high, _, low = str(value).partition('/')
     try:
-        return (int(high, 16) << 32) + int(low, 16)
+        return parse_lsn(value)
     except ValueError:
         return None
 
@@ -131,7 +132,7 @@ def cluster_state(infos, topology):
         state = node['state'] + (' (%s)' % node['stopped_role'] if node['stopped_role'] else '')
         table.append('%s | %s | %s | %s | %s' % (
             member, state, node['streaming_from'] or '-', node['timeline'] if node['timeline'] is not None else '-',
-            '%X/%X' % (node['lsn'] >> 32, node['lsn'] & 0xFFFFFFFF) if node['lsn'] is not None else '-'))
+            format_lsn(node['lsn']) if node['lsn'] is not None else '-'))
     return {'nodes': nodes, 'primaries': primaries, 'table': table}
 
 

@@ -84,6 +84,14 @@ options:
       - Seconds to wait for replay to get within O(max_replay_lag_bytes) before refusing.
     type: int
     default: 60
+  after_lsn:
+    description:
+      - Before anything else, wait (up to O(replay_wait_timeout) seconds) until this standby has received and flushed WAL
+        past this LSN (C(pg_last_wal_receive_lsn()) greater than it), then promote; refuse, with both positions, if it
+        does not get there. The switchover passes the old primary's shutdown checkpoint location, so that the standby
+        is known to hold every commit the old primary acknowledged, and the wait and the promotion cost one task.
+      - Not skipped by O(force).
+    type: str
   checkpoint:
     description:
       - Run C(CHECKPOINT) after the promotion (needs superuser or C(pg_checkpoint)). Without it RV(timeline_after) is
@@ -132,6 +140,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+receive_lsn:
+  description: With O(after_lsn), the received WAL position that was past it (null otherwise).
+  returned: always
+  type: str
+  sample: 0/3000148
 would:
   description: In check mode, V(promote) or V(none).
   returned: check mode
@@ -200,12 +213,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run
 from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
     DatabaseError, connect, connection_argument_spec, describe_target)
-from ansible_collections.pgstream.replication.plugins.module_utils.lsn import lsn_diff
+from ansible_collections.pgstream.replication.plugins.module_utils.lsn import lsn_diff, parse_lsn
 from ansible_collections.pgstream.replication.plugins.module_utils.peers import check_peers
 from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
 from ansible_collections.pgstream.replication.plugins.module_utils.version import find_bindir, major_from_num
 
-POLL = 0.5
+POLL = 0.1
 
 
 def argument_spec():
@@ -223,12 +236,18 @@ def argument_spec():
         replay_wait_timeout=dict(type='int', default=60),
         checkpoint=dict(type='bool', default=True),
         force=dict(type='bool', default=False),
+        after_lsn=dict(type='str'),
     )
     return spec
 
 
 def validate(module):
     p = module.params
+    if p['after_lsn'] is not None:
+        try:
+            parse_lsn(p['after_lsn'])
+        except ValueError:
+            module.fail_json(msg="after_lsn must be an LSN such as 0/3000148, got %r" % p['after_lsn'])
     for name, low in (('timeout', 1), ('peer_connect_timeout', 1), ('max_replay_lag_bytes', 0), ('replay_wait_timeout', 0)):
         if p[name] < low:
             module.fail_json(msg='%s must be at least %d, got %d' % (name, low, p[name]))
@@ -270,6 +289,21 @@ def wait_for_replay(module, q):
                             p['max_replay_lag_bytes'], p['replay_wait_timeout']),
                          replay_lag_bytes=lag)
     return lag
+
+
+def wait_for_receive(module, q):
+    """Wait (up to replay_wait_timeout) until the received WAL is past after_lsn; returns the received LSN."""
+    p = module.params
+    deadline = time.time() + p['replay_wait_timeout']
+    received = replay_state(q)[1]['receive_lsn']
+    while (received is None or lsn_diff(received, p['after_lsn']) <= 0) and time.time() < deadline:
+        time.sleep(POLL)
+        received = replay_state(q)[1]['receive_lsn']
+    if received is None or lsn_diff(received, p['after_lsn']) <= 0:
+        module.fail_json(msg='refusing to promote: %s has received WAL up to %s, not past %s, after waiting %d seconds'
+                         % (describe_target(module), received or 'nothing', p['after_lsn'], p['replay_wait_timeout']),
+                         receive_lsn=received, queries=q.queries)
+    return received
 
 
 def pg_ctl_argv(module, q, version_num):
@@ -328,7 +362,7 @@ def main():
     conn = connect(module, autocommit=True)
     q = QueryLog(conn.cursor(), secrets=secrets, check_mode=module.check_mode)
     result = dict(changed=False, method=None, timeline_before=None, timeline_after=None, promote_lsn=None,
-                  current_lsn=None, replay_lag_bytes=None, peers=[])
+                  current_lsn=None, replay_lag_bytes=None, peers=[], receive_lsn=None)
     try:
         row = q.fetch_one("SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version_num")
         version_num = row['version_num']
@@ -343,6 +377,8 @@ def main():
         argv = pg_ctl_argv(module, q, version_num) if method == 'pg_ctl' else None
         if argv:
             result['cmd'] = redact(' '.join(shlex.quote(a) for a in argv), secrets)
+        if p['after_lsn']:
+            result['receive_lsn'] = wait_for_receive(module, q)
         result['peers'] = check_peers(module, p['peers'], p['peer_connect_timeout'], p['force'])
         result['replay_lag_bytes'] = wait_for_replay(module, q)
         result['promote_lsn'] = q.fetch_one('SELECT pg_last_wal_replay_lsn()::text AS lsn')['lsn']

@@ -176,7 +176,7 @@ def test_promotion_that_never_finishes(monkeypatch, clock):
     result, servers, run = go(monkeypatch, {'timeout': 5}, local=standby(promote_works=False))
     assert result['failed'] and 'still in recovery 5 seconds after the promotion' in result['msg']
     assert result['queries'] == ['SELECT pg_promote(wait => true, wait_seconds => 5)']
-    assert clock.slept >= 5
+    assert clock.slept >= 5 - 1e-6
 
 
 def test_checkpoint_failure_falls_back_to_wal_file_timeline(monkeypatch):
@@ -326,3 +326,42 @@ def test_check_mode_still_refuses_split_brain(monkeypatch):
 def test_nothing_secret_is_logged(monkeypatch):
     result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': standby()})
     assert result['_logs']
+
+
+# ---- after_lsn: wait for the received WAL, then promote ------------------------------------------------------------
+
+class ReceivingStandby(type(standby())):
+    """A standby whose received position advances one step per query."""
+
+    def __init__(self, receive_lsns, **kw):
+        kw.setdefault('in_recovery', True)
+        super(ReceivingStandby, self).__init__(receive_lsn=receive_lsns[0], **kw)
+        self.receive_lsns = list(receive_lsns)
+
+    def answer(self, text, replication):
+        if text.startswith('SELECT pg_last_wal_receive_lsn()') and self.in_recovery:
+            self.receive_lsn = self.receive_lsns.pop(0) if len(self.receive_lsns) > 1 else self.receive_lsns[0]
+        return super(ReceivingStandby, self).answer(text, replication)
+
+
+def test_after_lsn_waits_for_the_received_wal_then_promotes(monkeypatch, clock):
+    local = ReceivingStandby(('0/3000000', '0/3000100', '0/30001A0'), replay_lsns=('0/30001A0',))
+    result, servers, run = go(monkeypatch, {'after_lsn': '0/3000148'}, local=local)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] and result['receive_lsn'] == '0/30001A0'
+    assert servers[''].in_recovery is False
+    assert clock.slept > 0
+
+
+@pytest.mark.parametrize('received', [None, '0/3000148'])
+def test_after_lsn_not_reached_refuses(monkeypatch, received):
+    local = standby(receive_lsn=received)
+    result, servers, run = go(monkeypatch, {'after_lsn': '0/3000148', 'replay_wait_timeout': 2, 'force': True}, local=local)
+    assert result['failed']
+    assert 'not past 0/3000148, after waiting 2 seconds' in result['msg']
+    assert servers[''].in_recovery is True
+
+
+def test_after_lsn_must_be_an_lsn(monkeypatch):
+    result, servers, run = go(monkeypatch, {'after_lsn': 'yesterday'})
+    assert result['failed'] and 'after_lsn must be an LSN' in result['msg']

@@ -1,0 +1,70 @@
+"""Failover scenario (file order; each test leaves the state the next one starts from)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
+import scenario as sc  # noqa: E402  pylint: disable=wrong-import-position
+
+PG1, PG2, PG3 = 'pgs-fo-pg1', 'pgs-fo-pg2', 'pgs-fo-pg3'
+NODES = [PG1, PG2, PG3]
+NETWORK = 'pgstream-fo'
+APP = dict((n, n.replace('-', '_')) for n in NODES)
+testinfra_hosts = [PG1]
+STATE = {}
+
+
+def test_failover_is_refused_while_the_primary_serves_standbys():
+    before = sc.postmaster_start(PG1)
+    proc, recap = sc.playbook('failover')
+    assert proc.returncode != 0
+    assert 'this is not a failover' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    assert sc.postmaster_start(PG1) == before
+
+
+def test_primary_killed_unfenced_and_lagging_target_refused():
+    """pg3 cut off, 2 MB written, probe running, pg1 killed: failover needs the fencing acknowledgement,
+    and refuses pg3 by name because pg2 has more WAL."""
+    STATE['probe'] = probe = sc.Probe(NODES, NETWORK, PG1)
+    pg3_ip = sc.address(PG3, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG3)
+    sc.psql(PG1, "CREATE TABLE behind AS SELECT repeat('x', 1000) AS pad FROM generate_series(1, 2000)")
+    probe.start()
+    sc.podman('kill', PG1)
+    STATE['killed_at'] = sc.time.time()
+    sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3)
+    proc, _recap = sc.playbook('failover')
+    assert proc.returncode != 0
+    assert '-e fenced=%s' % PG1 in proc.stdout
+    assert sc.in_recovery(PG2) and sc.in_recovery(PG3)
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'target=%s' % PG3)
+    assert proc.returncode != 0
+    assert 'refused, nothing was changed' in proc.stdout and PG2 in proc.stdout
+    assert sc.in_recovery(PG2) and sc.in_recovery(PG3)
+
+
+def test_failover_promotes_the_most_advanced_standby():
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1)
+    report = STATE['probe'].stop()
+    assert proc.returncode == 0
+    assert not sc.in_recovery(PG2)
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG3]], 60, 'pg3 streaming from pg2')
+    assert int(sc.psql(PG3, 'SELECT count(*) FROM behind')) == 2000
+    print('FAILOVER after kill: playbook wall %.1f s, write unavailability %s s, acked %s, lost acked %s (async: reported)'
+          % (proc.elapsed, report['unavailability_s'], report['acked'], report['lost_acked']))
+
+
+def test_killed_old_primary_rejoins():
+    sc.podman('start', PG1)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(PG2) == sorted([APP[PG1], APP[PG3]]), 60, 'pg1 and pg3 streaming from pg2')
+    assert sc.in_recovery(PG1)
+    assert int(sc.psql(PG1, 'SELECT count(*) FROM behind')) == 2000
+
+
+def test_rejoin_again_changes_nothing():
+    proc, recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode == 0
+    assert 'nothing to do' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap

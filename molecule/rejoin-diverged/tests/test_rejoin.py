@@ -1,0 +1,64 @@
+"""Rejoin of a diverged old primary (file order matters)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
+import scenario as sc  # noqa: E402  pylint: disable=wrong-import-position
+
+PG1, PG2 = 'pgs-rj-pg1', 'pgs-rj-pg2'
+NETWORK = 'pgstream-rj'
+APP = dict((n, n.replace('-', '_')) for n in (PG1, PG2))
+DATA = '/var/lib/postgresql/%s/main' % sc.PG_MAJOR
+testinfra_hosts = [PG1]
+
+
+def split_and_diverge(old_primary, rows):
+    """Cut old_primary off, write rows only it gets, stop it cleanly, reconnect it."""
+    ip = sc.address(old_primary, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, old_primary)
+    sc.psql(old_primary, 'SET synchronous_commit = local; CREATE TABLE only_on_old AS SELECT g FROM generate_series(1, %d) g'
+            % rows)
+    sc.podman('exec', old_primary, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    sc.podman('network', 'connect', '--ip', ip, NETWORK, old_primary)
+
+
+def test_diverged_old_primary_is_rewound_keeping_its_config():
+    sc.psql(PG1, "ALTER SYSTEM SET work_mem = '7MB'")
+    split_and_diverge(PG1, 1000)
+    proc, _recap = sc.playbook('failover')
+    assert proc.returncode == 0
+    sc.psql(PG2, 'CREATE TABLE after_failover AS SELECT 1 AS one')
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode == 0
+    assert '"forked": true' in proc.stdout or 'forked' in proc.stdout
+    assert '"rewound": true' in proc.stdout
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2')
+    assert sc.psql(PG1, "SELECT to_regclass('only_on_old') IS NULL") == 't'
+    sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('after_failover') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
+    assert "work_mem = '7MB'" in sc.podman('exec', PG1, 'cat', DATA + '/postgresql.auto.conf')
+
+
+def test_rewind_impossible_is_refused_then_recloned_when_allowed():
+    """pg1 runs without wal_log_hints, is promoted on its own side and diverges: pg_rewind cannot work.
+    rejoin fails with the reason and leaves the data directory; with allow_reclone=true pg1 is re-cloned and
+    its old data directory is moved aside."""
+    sc.psql(PG1, 'ALTER SYSTEM SET wal_log_hints = off')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'restart')
+    ip = sc.address(PG1, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG1)
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'promote')
+    sc.wait_for(lambda: not sc.in_recovery(PG1), 30, 'pg1 promoted')
+    sc.psql(PG1, 'CREATE TABLE only_on_old2 AS SELECT 1 AS one')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    sc.podman('network', 'connect', '--ip', ip, NETWORK, PG1)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    assert 'cannot be rewound' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    assert 'wal_log_hints' in proc.stdout
+    assert sc.podman('exec', PG1, 'ls', DATA + '/PG_VERSION') == DATA + '/PG_VERSION'
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
+    moved = sc.podman('exec', PG1, 'sh', '-c', 'ls -d %s.moved-*' % DATA)
+    assert moved.startswith(DATA + '.moved-')
+    assert sc.podman('exec', PG1, 'ls', moved + '/PG_VERSION')

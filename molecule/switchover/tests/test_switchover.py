@@ -1,0 +1,122 @@
+"""Switchover scenario (runs in file order on the cluster built by converge.yml: pg1 primary, pg2 and pg3
+standbys). Each test leaves the cluster healthy for the next one; the primary at the end of each test is
+noted in its docstring."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
+import scenario as sc  # noqa: E402  pylint: disable=wrong-import-position
+
+PG1, PG2, PG3 = 'pgs-sw-pg1', 'pgs-sw-pg2', 'pgs-sw-pg3'
+NODES = [PG1, PG2, PG3]
+NETWORK = 'pgstream-sw'
+APP = dict((n, n.replace('-', '_')) for n in NODES)
+testinfra_hosts = [PG1]
+PROBE = {}
+
+
+def probe():
+    if 'probe' not in PROBE:
+        PROBE['probe'] = sc.Probe(NODES, NETWORK, PG1)
+    return PROBE['probe']
+
+
+def assert_primary_with_standbys(primary, standbys):
+    assert not sc.in_recovery(primary)
+    sc.wait_for(lambda: sc.streaming_from(primary) == sorted(APP[s] for s in standbys), 60,
+                '%s streaming from %s' % (standbys, primary))
+    for standby in standbys:
+        assert sc.in_recovery(standby)
+
+
+def test_preflight_only_run_changes_nothing():
+    """--check runs the pre-flight checks only. Primary after: pg1."""
+    before = sc.postmaster_start(PG1)
+    proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '--check')
+    assert proc.returncode == 0
+    assert 'lag: ' in proc.stdout or 'lag' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    assert sc.postmaster_start(PG1) == before
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+
+
+def test_lagging_target_is_refused_and_nothing_changes():
+    """Replay paused on pg2 and 4 MB written: a 1 MiB bound refuses, naming the check. Primary after: pg1."""
+    before = sc.postmaster_start(PG1)
+    sc.psql(PG2, 'SELECT pg_wal_replay_pause()')
+    try:
+        sc.psql(PG1, "SET synchronous_commit = local; CREATE TABLE IF NOT EXISTS lagfill AS "
+                     "SELECT repeat('x', 1000) AS pad FROM generate_series(1, 4000)")
+        proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2,
+                                  '-e', 'pgstream_switchover_max_lag_bytes=1048576')
+    finally:
+        sc.psql(PG2, 'SELECT pg_wal_replay_resume()')
+    assert proc.returncode != 0
+    assert 'refused, nothing was changed' in proc.stdout
+    assert 'lag' in proc.stdout and '1048576' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    assert sc.postmaster_start(PG1) == before
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+
+
+def test_switchover_to_pg2_loses_no_acknowledged_commit():
+    """pg1 -> pg2 with the writer probe committing. Primary after: pg2."""
+    p = probe()
+    p.start()
+    proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2)
+    report = p.stop()
+    assert proc.returncode == 0
+    assert report['acked'] > 0
+    assert report['lost_acked'] == 0, report
+    assert report['servers'][-1].startswith(PG2), report
+    print('SWITCHOVER pg1->pg2: wall %.1f s, write unavailability %s s, acked %s, lost %s'
+          % (proc.elapsed, report['unavailability_s'], report['acked'], report['lost_acked']))
+    assert_primary_with_standbys(PG2, [PG1, PG3])
+
+
+def test_second_run_with_the_same_target_changes_nothing():
+    """Primary after: pg2."""
+    proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2)
+    assert proc.returncode == 0
+    assert 'nothing to do' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    assert_primary_with_standbys(PG2, [PG1, PG3])
+
+
+def test_sibling_cut_off_during_switchover_then_rerun_finishes():
+    """pg2 -> pg1 while pg3 loses the network before the promotion: the switchover itself completes
+    (pg2 follows pg1, no acknowledged commit lost), the run fails naming pg3; once pg3 is back a second
+    run finishes. Primary after: pg1."""
+    pg3_ip = sc.address(PG3, NETWORK)
+    p = probe()
+    p.start()
+    try:
+        proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG1, '-e', 'pgstream_switchover_timeout=60',
+                                   '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('hook_disconnect_pg3.yml'))
+        report = p.stop()
+    finally:
+        sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3, check=False)
+    assert proc.returncode != 0
+    assert '%s does not stream from %s' % (PG3, PG1) in proc.stdout
+    assert report['lost_acked'] == 0, report
+    assert not sc.in_recovery(PG1)
+    assert APP[PG2] in sc.streaming_from(PG1)
+    proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG1)
+    assert proc.returncode == 0
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+
+
+def test_target_killed_mid_switchover_restores_the_old_primary():
+    """pg1 -> pg2, pg2's container killed after pg1 stopped: pg1 runs as the primary again, pg3 streams
+    from it, the run fails saying so; pg2, started again, is still a standby. Primary after: pg1."""
+    proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2,
+                               '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('hook_kill_target.yml'))
+    assert proc.returncode != 0
+    assert 'was started again as the primary' in proc.stdout
+    assert not sc.in_recovery(PG1)
+    sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE after_kill AS SELECT 1 AS one')
+    sc.wait_for(lambda: APP[PG3] in sc.streaming_from(PG1), 60, 'pg3 streaming from pg1')
+    sc.podman('start', PG2)
+    sc.start_server(PG2)
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+    assert sc.psql(PG2, 'SELECT one FROM after_kill') == '1'

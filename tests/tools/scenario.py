@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+"""Helpers for the operation scenarios' testinfra tests (switchover, failover, rejoin-diverged).
+
+They run on the controller: playbooks with ansible-playbook against the scenario's inventory, commands in
+the containers with `podman exec`, and the writer probe (tests/tools/writer_probe.py) against the
+containers' addresses on the podman network.
+"""
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+__metaclass__ = type
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROBE = os.path.join(HERE, 'writer_probe.py')
+PG_MAJOR = os.environ.get('PGSTREAM_PG_MAJOR', '15')
+PROBE_USER = 'pgstream_probe'
+
+
+def inventory():
+    return os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'inventory')
+
+
+def scenario_file(name):
+    return os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], name)
+
+
+def playbook(name, *extra):
+    """Run pgstream.replication.<name> against the scenario's inventory; (process, {host: changed})."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_FORCE_COLOR='0', ANSIBLE_STDOUT_CALLBACK='default')
+    started = time.time()
+    proc = subprocess.run(['ansible-playbook', '-i', inventory(), 'pgstream.replication.' + name] + list(extra),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          check=False, env=env)
+    proc.elapsed = time.time() - started
+    print('--- %s %s: rc=%s in %.1f s' % (name, ' '.join(extra), proc.returncode, proc.elapsed))
+    print(proc.stdout[-6000:])
+    recap = dict(re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', proc.stdout, re.M))
+    return proc, recap
+
+
+def podman(*args, **kw):
+    return subprocess.run(['podman'] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=kw.pop('check', True), **kw).stdout.strip()
+
+
+def psql(container, sql, check=True):
+    """Run SQL (from stdin, never argv) as postgres in the container; the output with -XAt."""
+    proc = subprocess.run(['podman', 'exec', '-i', container, 'runuser', '-u', 'postgres', '--', 'psql', '-XAtq',
+                           '-v', 'ON_ERROR_STOP=1'], input=sql, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError('%s: psql failed: %s' % (container, proc.stdout))
+    return proc.stdout.strip()
+
+
+def in_recovery(container):
+    return psql(container, 'SELECT pg_is_in_recovery()') == 't'
+
+
+def streaming_from(primary):
+    """application_names streaming from a server."""
+    out = psql(primary, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")
+    return out.split() if out else []
+
+
+def wait_for(predicate, timeout=60, what='condition'):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return
+        except AssertionError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError('timed out after %s s waiting for %s' % (timeout, what))
+
+
+def address(container, network):
+    return podman('inspect', container, '--format',
+                  '{{ (index .NetworkSettings.Networks "%s").IPAddress }}' % network)
+
+
+def gateway(network):
+    return podman('network', 'inspect', network, '--format', '{{ range .Subnets }}{{ .Gateway }}{{ end }}')
+
+
+def postmaster_start(container):
+    return psql(container, 'SELECT pg_postmaster_start_time()')
+
+
+def start_server(container):
+    podman('exec', container, 'pg_ctlcluster', PG_MAJOR, 'main', 'start', check=False)
+
+
+class Probe(object):
+    """The writer probe against every container of the cluster, from the controller."""
+
+    def __init__(self, containers, network, primary):
+        self.containers = containers
+        self.network = network
+        self.dir = tempfile.mkdtemp(prefix='pgstream-probe-')
+        self.password_file = os.path.join(self.dir, 'password')
+        with os.fdopen(os.open(self.password_file, os.O_WRONLY | os.O_CREAT, 0o600), 'w') as f:
+            f.write('probe-only-secret\n')
+        self.hosts = ','.join('%s=%s' % (c, address(c, network)) for c in containers)
+        self._allow(primary)
+        self.proc = None
+        self.runs = 0
+
+    def _allow(self, primary):
+        """A login role for the probe and one pg_hba line per node for the controller's address only."""
+        psql(primary, "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%s') THEN "
+                      "CREATE ROLE %s LOGIN; END IF; END$$;\n"
+                      "SET password_encryption = 'scram-sha-256';\n"
+                      "ALTER ROLE %s PASSWORD 'probe-only-secret';\n"
+                      "CREATE SCHEMA IF NOT EXISTS %s AUTHORIZATION %s;\n" % ((PROBE_USER,) * 5))
+        line = 'host postgres %s %s/32 scram-sha-256' % (PROBE_USER, gateway(self.network))
+        for container in self.containers:
+            hba = '/etc/postgresql/%s/main/pg_hba.conf' % PG_MAJOR
+            podman('exec', container, 'sh', '-c', "grep -qxF '%s' %s || sed -i '1i %s' %s" % (line, hba, line, hba))
+            podman('exec', container, 'pg_ctlcluster', PG_MAJOR, 'main', 'reload', check=False)
+
+    def _common(self, out):
+        return ['--hosts', self.hosts, '--user', PROBE_USER, '--password-file', self.password_file, '--out', out]
+
+    def start(self):
+        self.runs += 1
+        self.out = os.path.join(self.dir, 'run%d.jsonl' % self.runs)
+        self.stop_file = os.path.join(self.dir, 'stop%d' % self.runs)
+        self.proc = subprocess.Popen([sys.executable, PROBE, 'run'] + self._common(self.out)
+                                     + ['--table', 'pgstream_probe_%d' % self.runs, '--stop-file', self.stop_file])
+        wait_for(lambda: os.path.exists(self.out) and os.path.getsize(self.out) > 0, 30, 'the probe to commit')
+        time.sleep(2)
+        self.started = time.time()
+
+    def stop(self):
+        """Stop the probe; the report as a dict (lost_acked, acked, unavailability ...)."""
+        time.sleep(2)
+        open(self.stop_file, 'w').close()
+        self.proc.wait(timeout=30)
+        out = subprocess.run([sys.executable, PROBE, 'report'] + self._common(self.out)
+                             + ['--table', 'pgstream_probe_%d' % self.runs, '--json'],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+        print(out.stdout)
+        lines = [line for line in out.stdout.splitlines() if line.startswith('{')]
+        assert lines, out.stdout
+        return json.loads(lines[-1])
