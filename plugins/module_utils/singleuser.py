@@ -114,40 +114,114 @@ def signal_files(data_dir):
 
 
 @contextlib.contextmanager
-def signals_aside(module, data_dir):
+def signals_aside(module, data_dir, temp=None, owner=None):
     """Move the signal files to <name>.pgstream-aside for the block and put them back afterwards.
 
+    temp: {name: content} of files written for the block only (owned by owner when root) and removed afterwards.
     Yields the names moved. A leftover <name>.pgstream-aside from an interrupted run is put back first.
     """
     for name in SIGNAL_FILES:
         aside = os.path.join(data_dir, name + ASIDE_SUFFIX)
         if os.path.lexists(aside) and not os.path.lexists(os.path.join(data_dir, name)):
             os.rename(aside, os.path.join(data_dir, name))
-    moved = []
+    moved, written = [], []
     try:
         for name in signal_files(data_dir):
             os.rename(os.path.join(data_dir, name), os.path.join(data_dir, name + ASIDE_SUFFIX))
             moved.append(name)
+        for name, content in (temp or {}).items():
+            path = os.path.join(data_dir, name)
+            with open(path, 'w') as f:
+                f.write(content)
+            written.append(path)
+            os.chmod(path, 0o600)
+            if owner is not None and os.geteuid() == 0:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
         yield list(moved)
     finally:
         errors = []
+        for path in written:
+            try:
+                os.unlink(path)
+            except OSError as e:
+                errors.append('%s: %s' % (os.path.basename(path), e))
         for name in moved:
             try:
                 os.rename(os.path.join(data_dir, name + ASIDE_SUFFIX), os.path.join(data_dir, name))
             except OSError as e:
                 errors.append('%s: %s' % (name, e))
         if errors:
-            module.fail_json(msg='could not put the signal files of %s back (%s); rename %s back by hand before starting '
-                             'the server' % (data_dir, '; '.join(errors), ', '.join(n + ASIDE_SUFFIX for n in moved)))
+            module.fail_json(msg='could not restore the signal files of %s (%s); before starting the server remove the '
+                             'temporary %s and rename %s back by hand'
+                             % (data_dir, '; '.join(errors), ', '.join(os.path.basename(w) for w in written) or '-',
+                                ', '.join(n + ASIDE_SUFFIX for n in moved) or '-'))
 
 
 def crash_recover(module, bindir, data_dir, config_file, owner):
-    """Bring a crashed (not cleanly shut down) data directory to a clean shutdown by starting and stopping it once
-    in single-user mode: `postgres --single -D data_dir -c config_file=... template1` with an empty stdin, run as
-    owner, the signal files moved aside meanwhile. Returns (rc, out, err, argv, moved signal files)."""
+    """Bring a crashed primary's data directory to a clean shutdown by starting and stopping it once in single-user
+    mode: `postgres --single -D data_dir -c config_file=... template1` with an empty stdin, run as owner, the signal
+    files moved aside meanwhile (single-user mode refuses standby mode).
+
+    Crash recovery ends with a checkpoint record written at the end of the local WAL; use standby_recover() for a
+    standby, whose WAL must stay a prefix of its upstream's. Returns (rc, out, err, argv, moved signal files)."""
     argv = as_owner(module, owner, [os.path.join(bindir, 'postgres'), '--single', '-D', data_dir,
                                     '-c', 'config_file=%s' % config_file, 'template1'])
     with signals_aside(module, data_dir) as moved:
         # A blank line as stdin: the backend reads it, then end of input, and shuts down with a checkpoint.
         rc, out, err = run(module, argv, env=C_LOCALE, cwd='/', data='\n')
     return rc, out, err, argv, moved
+
+
+def _sh_quote(value):
+    """Quote for the shell command line pg_ctl builds from its -o options."""
+    return "'%s'" % str(value).replace("'", "'\\''")
+
+
+_RESTORE_COMMAND = re.compile(r'^\s*restore_command\s*=', re.M)
+
+
+def temp_standby_config(data_dir, major):
+    """{file: content} that makes data_dir start as a standby without an upstream: standby.signal (12+), or a
+    recovery.conf with standby_mode on and the restore_command of the existing recovery.conf (10, 11)."""
+    if int(str(major).split('.', maxsplit=1)[0]) >= 12:
+        return {'standby.signal': ''}
+    content = "standby_mode = 'on'\n"
+    try:
+        with open(os.path.join(data_dir, 'recovery.conf')) as f:
+            content += ''.join(line if line.endswith('\n') else line + '\n' for line in f.read().splitlines(True)
+                               if _RESTORE_COMMAND.match(line))
+    except (IOError, OSError):
+        pass
+    return {'recovery.conf': content}
+
+
+def standby_recover(module, bindir, data_dir, config_file, owner, major, timeout, logfile):
+    """Bring a crashed standby (or a rewound, never started) data directory to `shut down in recovery` without writing
+    WAL: start it once as a standby without an upstream (`pg_ctl start -w` with hot_standby=on returns once recovery
+    is consistent; no primary_conninfo, listen_addresses empty), then `pg_ctl stop -m fast`.
+
+    The signal files are moved aside and a temporary standby configuration (temp_standby_config) is used meanwhile.
+    The server log goes to logfile (created by the caller, writable by owner).
+    owner is the pwd entry of the data directory's owner. Returns dict(ok, steps=[(argv, rc, out, err)], moved)."""
+    name = owner.pw_name
+    pg_ctl = os.path.join(bindir, 'pg_ctl')
+    opts = ['-c config_file=%s' % _sh_quote(config_file), "-c listen_addresses=''", '-c hot_standby=on']
+    if int(str(major).split('.', maxsplit=1)[0]) >= 12:
+        opts += ["-c primary_conninfo=''", "-c primary_slot_name=''"]
+    start = as_owner(module, name,
+                     [pg_ctl, 'start', '-D', data_dir, '-w', '-t', str(timeout), '-l', logfile, '-o', ' '.join(opts)])
+    steps = []
+    ok = False
+    with signals_aside(module, data_dir, temp=temp_standby_config(data_dir, major), owner=owner) as moved:
+        rc, out, err = run(module, start, env=C_LOCALE, cwd='/')
+        steps.append((start, rc, out, err))
+        started = rc == 0
+        # pg_ctl start -w may time out while the server keeps recovering: stop it in any case
+        for mode in ('fast', 'immediate'):
+            stop = as_owner(module, name, [pg_ctl, 'stop', '-D', data_dir, '-m', mode, '-w', '-t', str(timeout)])
+            rc, out, err = run(module, stop, env=C_LOCALE, cwd='/')
+            steps.append((stop, rc, out, err))
+            if rc == 0 or 'Is server running?' in (out or '') + (err or ''):
+                ok = started and rc == 0 and mode == 'fast'
+                break
+    return dict(ok=ok, steps=steps, moved=moved)

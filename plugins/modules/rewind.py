@@ -17,12 +17,20 @@ description:
   - The module refuses to work on a data directory a postmaster is running on (stop it first, for example with
     M(pgstream.replication.shutdown)).
   - B(Crash recovery.) C(pg_rewind) needs a cleanly shut down target. When C(pg_control) shows another state (the server
-    crashed or was killed), the data directory is first started and stopped once in single-user mode
-    (C(postgres --single -D data_dir -c config_file=... template1) with an empty input, as O(owner)); the standby and
-    recovery signal files (C(standby.signal), C(recovery.signal), C(recovery.conf)) are moved aside for that step
-    (single-user mode refuses standby mode) and put back afterwards. RV(crash_recovered) is then true. This is done by
-    the module on every major version; C(pg_rewind) 13 and later gets C(--no-ensure-shutdown), because its own
+    crashed or was killed), the module first brings it to a clean shutdown and RV(crash_recovered) is true. This is done
+    by the module on every major version; C(pg_rewind) 13 and later gets C(--no-ensure-shutdown), because its own
     single-user step cannot find the configuration in Debian's layout.
+  - A crashed primary (C(in production), C(shutting down), C(in crash recovery), ...) is started and stopped once in
+    single-user mode (C(postgres --single -D data_dir -c config_file=... template1) with an empty input, as O(owner));
+    the signal files (C(standby.signal), C(recovery.signal), C(recovery.conf)) are moved aside for that step
+    (single-user mode refuses standby mode) and put back afterwards.
+  - A crashed standby (C(in archive recovery), also a data directory rewound earlier and not started since) is not
+    recovered in single-user mode, because the checkpoint that crash recovery writes at the end of the local WAL would
+    make its WAL differ from its upstream's on the same timeline, which C(pg_rewind) cannot detect. Instead it is
+    started once as a standby without an upstream (C(pg_ctl start -w) with C(hot_standby=on), C(listen_addresses='')
+    and, on PostgreSQL 12 and later, an empty C(primary_conninfo); a temporary C(standby.signal), or a C(recovery.conf)
+    with C(standby_mode) on and the original C(restore_command), replaces the signal files meanwhile) and stopped with
+    C(pg_ctl stop -m fast) once its recovery is consistent, which leaves it C(shut down in recovery).
   - B(Configuration files.) C(pg_rewind) copies the source's configuration files that live in the data directory over the
     target's. The files of O(preserve) that exist are saved before C(pg_rewind) runs and put back afterwards.
   - The recovery configuration is not written (C(pg_rewind -R) is never used); write C(standby.signal) and
@@ -98,7 +106,7 @@ options:
     default: postgres
   config_file:
     description:
-      - The server's C(postgresql.conf), used for the single-user crash recovery.
+      - The server's C(postgresql.conf), used for the crash recovery.
       - Default - C(data_dir/postgresql.conf) when it exists, else the C(/etc/postgresql/*/*/postgresql.conf) whose
         C(data_directory) is O(data_dir) (Debian's layout). Only needed when crash recovery is.
     type: path
@@ -115,6 +123,11 @@ options:
         PostgreSQL 13 and later.
     type: bool
     default: false
+  recovery_timeout:
+    description:
+      - Seconds the crashed-standby recovery may take to reach a consistent state (C(pg_ctl start -w -t)) and to stop.
+    type: int
+    default: 300
   timeout:
     description:
       - Seconds after which each C(pg_rewind) run is stopped (SIGTERM, then SIGKILL 10 seconds later) and the module
@@ -129,14 +142,14 @@ attributes:
     details:
       - Runs C(pg_rewind --dry-run) (which changes nothing) when the target was shut down cleanly and reports
         RV(forked) and RV(would_rewind).
-      - Does not run the single-user crash recovery; RV(would_crash_recover) tells that it would be needed, and whether a
-        fork exists is then unknown (RV(forked) is null).
+      - Does not run the crash recovery; RV(would_crash_recover) tells that it would be needed, and whether a fork exists
+        is then unknown (RV(forked) is null).
   diff_mode:
     support: none
   platform:
     platforms: posix
 requirements:
-  - C(pg_rewind), C(pg_controldata) and C(postgres) of the data directory's major version; C(runuser) (util-linux) when
+  - C(pg_rewind), C(pg_controldata), C(pg_ctl) and C(postgres) of the data directory's major version; C(runuser) (util-linux) when
     run as root; C(timeout) (coreutils) when O(timeout) is set.
 notes:
   - Run as root (C(become=true)) or as O(owner).
@@ -199,12 +212,17 @@ diverged_timeline:
   type: int
   sample: 1
 crash_recovered:
-  description: Whether the single-user crash recovery ran.
+  description: Whether the crash recovery (see RV(crash_recovery_method)) ran.
   returned: always
   type: bool
   sample: false
+crash_recovery_method:
+  description: How the crash recovery ran - V(single-user) (a crashed primary) or V(standby) (a crashed standby); null when none ran.
+  returned: always
+  type: str
+  sample: single-user
 would_crash_recover:
-  description: In check mode, whether the single-user crash recovery would run.
+  description: In check mode, whether the crash recovery would run.
   returned: check mode
   type: bool
   sample: false
@@ -280,7 +298,7 @@ from ansible_collections.pgstream.replication.plugins.module_utils.commands impo
 from ansible_collections.pgstream.replication.plugins.module_utils.datadir import postmaster_pid
 from ansible_collections.pgstream.replication.plugins.module_utils.recovery import build_conninfo
 from ansible_collections.pgstream.replication.plugins.module_utils.singleuser import (
-    CLEAN_STATES, C_LOCALE, as_owner, crash_recover, find_config_file, owner_entry, owner_passfile)
+    CLEAN_STATES, C_LOCALE, as_owner, crash_recover, find_config_file, owner_entry, owner_passfile, standby_recover)
 from ansible_collections.pgstream.replication.plugins.module_utils.version import data_dir_major, find_bindir
 
 KILL_AFTER = 10
@@ -292,6 +310,8 @@ GRANTS = ('pg_ls_dir(text, boolean, boolean)', 'pg_stat_file(text, boolean)', 'p
 # 'location' since PostgreSQL 10 ('position' before); stdout (printf) up to 11, stderr (pg_log_info) from 12.
 DIVERGED = re.compile(r'servers diverged at WAL (?:location|position) ([0-9A-Fa-f]+/[0-9A-Fa-f]+) on timeline (\d+)')
 NO_REWIND = 'no rewind required'
+# pg_control states of a standby (or of a rewound data directory that was not started yet).
+STANDBY_STATES = ('in archive recovery',)
 
 
 def argument_spec():
@@ -312,6 +332,7 @@ def argument_spec():
                       default=['postgresql.auto.conf', 'postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']),
         restore_target_wal=dict(type='bool', default=False),
         timeout=dict(type='int', default=0),
+        recovery_timeout=dict(type='int', default=300),
     )
 
 
@@ -335,6 +356,8 @@ def validate(module):
         module.fail_json(msg='connect_timeout must be at least 1 second, got %d' % p['connect_timeout'])
     if p['timeout'] < 0:
         module.fail_json(msg='timeout must be 0 (no limit) or a positive number of seconds, got %d' % p['timeout'])
+    if p['recovery_timeout'] < 1:
+        module.fail_json(msg='recovery_timeout must be at least 1 second, got %d' % p['recovery_timeout'])
     for name in p['preserve']:
         norm = os.path.normpath(name or '.')
         if os.path.isabs(name or '') or norm == '.' or norm.split(os.sep)[0] == '..':
@@ -372,6 +395,17 @@ def rewind_argv(module, bindir, data_dir, major, dry_run):
             module.fail_json(msg='timeout=%d needs the timeout command (GNU coreutils), not found on PATH' % p['timeout'])
         argv = [timeout_bin, '-k', str(KILL_AFTER), str(p['timeout'])] + argv
     return as_owner(module, p['owner'], argv)
+
+
+def step_name(argv):
+    """'pg_ctl start', 'pg_ctl stop -m fast' for a (wrapped) pg_ctl argv."""
+    for i, arg in enumerate(argv):
+        if os.path.basename(arg) == 'pg_ctl':
+            words = ['pg_ctl'] + argv[i + 1:i + 2]
+            if '-m' in argv[i:]:
+                words += ['-m', argv[argv.index('-m', i) + 1]]
+            return ' '.join(words)
+    return os.path.basename(argv[0]) if argv else ''
 
 
 def tail(text):
@@ -456,7 +490,7 @@ class Rewinder:
         self.secrets = [self.p['source_password']]
         self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, crash_recovered=False,
                            rewound=False, preserved=[], cluster_state_before=None, timeline_before=None,
-                           config_file=None, cmd=[], stdout_lines=[], stderr_lines=[])
+                           config_file=None, crash_recovery_method=None, cmd=[], stdout_lines=[], stderr_lines=[])
         if module.check_mode:
             self.result.update(would_rewind=None, would_crash_recover=False)
 
@@ -543,24 +577,62 @@ class Rewinder:
 
     # ---- steps -------------------------------------------------------------------------------------------------------
 
-    def recover(self, bindir):
+    def recover(self, bindir, major):
+        state = self.result['cluster_state_before']
         config = self.p['config_file'] or find_config_file(self.data_dir)
         if not config:
-            self.fail('%s was not shut down cleanly (cluster state "%s") and needs crash recovery in single-user mode, but '
-                      'its postgresql.conf was not found (neither in the data directory nor an /etc/postgresql/*/*/'
-                      'postgresql.conf with this data_directory); set config_file'
-                      % (self.data_dir, self.result['cluster_state_before']))
+            self.fail('%s was not shut down cleanly (cluster state "%s") and needs crash recovery first, but its '
+                      'postgresql.conf was not found (neither in the data directory nor an /etc/postgresql/*/*/'
+                      'postgresql.conf with this data_directory); set config_file' % (self.data_dir, state))
         self.result['config_file'] = config
-        rc, out, err, argv, moved = crash_recover(self.module, bindir, self.data_dir, config, self.p['owner'])
-        after = controldata.read(self.module, self.data_dir, bindir)
-        state = after['cluster_state'] if after else None
-        if rc != 0 or state not in CLEAN_STATES:
-            text = '\n'.join(s.strip() for s in (err, out) if s and s.strip())
-            self.fail('single-user crash recovery of %s failed (rc=%d, cluster state now "%s"): %s'
-                      % (self.data_dir, rc, state, '\n'.join(tail(text)[-10:])),
-                      single_user_cmd=argv, single_user_stderr_lines=tail(err), signal_files_moved=moved)
+        if state in STANDBY_STATES:
+            self.result['crash_recovery_method'] = 'standby'
+            self.recover_standby(bindir, major, config)
+        else:
+            self.result['crash_recovery_method'] = 'single-user'
+            rc, out, err, argv, moved = crash_recover(self.module, bindir, self.data_dir, config, self.p['owner'])
+            state = self.state_now(bindir)
+            if rc != 0 or state not in CLEAN_STATES:
+                text = '\n'.join(s.strip() for s in (err, out) if s and s.strip())
+                self.fail('single-user crash recovery of %s failed (rc=%d, cluster state now "%s"): %s'
+                          % (self.data_dir, rc, state, '\n'.join(tail(text)[-10:])),
+                          single_user_cmd=argv, single_user_stderr_lines=tail(err), signal_files_moved=moved)
         self.result['crash_recovered'] = True
         self.result['changed'] = True
+
+    def state_now(self, bindir):
+        after = controldata.read(self.module, self.data_dir, bindir)
+        return after['cluster_state'] if after else None
+
+    def recover_standby(self, bindir, major, config):
+        """A standby must not get the end-of-recovery checkpoint of a single-user run (its WAL would no longer be a
+        prefix of its upstream's): start it once as a standby without upstream and stop it."""
+        fd, logfile = tempfile.mkstemp(prefix='pgstream-rewind-recovery-', suffix='.log')
+        try:
+            if os.geteuid() == 0:
+                os.fchown(fd, self.owner.pw_uid, self.owner.pw_gid)
+            os.close(fd)
+            done = standby_recover(self.module, bindir, self.data_dir, config, self.owner, major,
+                                   self.p['recovery_timeout'], logfile)
+            try:
+                with open(logfile) as f:
+                    log = tail(f.read())
+            except (IOError, OSError):
+                log = []
+        finally:
+            try:
+                os.unlink(logfile)
+            except OSError:
+                pass
+        state = self.state_now(bindir)
+        if not done['ok'] or state not in CLEAN_STATES:
+            steps = '; '.join('%s (rc=%d): %s' % (step_name(argv), rc, ' '.join((err or out or '').split())[-300:])
+                              for argv, rc, out, err in done['steps'])
+            self.fail('recovery of the crashed standby %s (started as a standby without upstream, then stopped) did not '
+                      'end in a clean shutdown (cluster state now "%s"); %s. Look at server_log_lines; a standby that '
+                      'cannot reach a consistent state from its own WAL needs a re-clone (%s)'
+                      % (self.data_dir, state, steps, RECLONE), server_log_lines=log,
+                      recovery_cmds=[argv for argv, rc, out, err in done['steps']])
 
     def run(self):
         p, r = self.p, self.result
@@ -584,9 +656,11 @@ class Rewinder:
         if before['cluster_state'] not in CLEAN_STATES:
             if self.module.check_mode:
                 r.update(would_crash_recover=True, changed=True)
-                self.exit('%s was not shut down cleanly (cluster state "%s"): would run the single-user crash recovery '
-                          'first; whether its timeline forked is unknown until then' % (self.data_dir, before['cluster_state']))
-            self.recover(bindir)
+                r['crash_recovery_method'] = 'standby' if before['cluster_state'] in STANDBY_STATES else 'single-user'
+                self.exit('%s was not shut down cleanly (cluster state "%s"): would run the %s crash recovery first; '
+                          'whether its timeline forked is unknown until then'
+                          % (self.data_dir, before['cluster_state'], r['crash_recovery_method']))
+            self.recover(bindir, major)
 
         rc, out, err = self.pg_rewind(rewind_argv(self.module, bindir, self.data_dir, major, dry_run=True))
         if rc != 0:
@@ -595,7 +669,7 @@ class Rewinder:
         if r['forked'] is None:
             self.fail('pg_rewind --dry-run succeeded but reported neither "%s" nor "servers diverged at WAL location"; '
                       'cannot tell whether %s forked' % (NO_REWIND, self.data_dir), hint='see stdout_lines/stderr_lines')
-        recovered = ' after single-user crash recovery' if r['crash_recovered'] else ''
+        recovered = ' after %s crash recovery' % r['crash_recovery_method'] if r['crash_recovered'] else ''
         if not r['forked']:
             if self.module.check_mode:
                 r['would_rewind'] = False

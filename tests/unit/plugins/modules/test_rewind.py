@@ -42,7 +42,9 @@ class Target:
     """The target data directory and the programs that act on it."""
 
     def __init__(self, path, state='shut down', dry=(0, '', NO_REWIND_15), real=(0, '', DIVERGED_15),
-                 single=(0, 'PostgreSQL stand-alone backend 15.8\nbackend> ', ''), single_state='shut down'):
+                 single=(0, 'PostgreSQL stand-alone backend 15.8\nbackend> ', ''), single_state='shut down',
+                 pg_ctl_start=(0, 'waiting for server to start.... done\nserver started\n', ''), start_leaves_running=True,
+                 standby_state='shut down in recovery'):
         self.path = path
         self.state = state
         self.dry = dry
@@ -51,6 +53,24 @@ class Target:
         self.single_state = single_state
         self.signals_during_single = None
         self.files_during_rewind = None
+        self.pg_ctl_calls = []
+        self.pg_ctl_start = pg_ctl_start
+        self.start_leaves_running = start_leaves_running
+        self.standby_state = standby_state
+        self.running = False
+
+    def pg_ctl(self, argv, kw):
+        self.pg_ctl_calls.append((list(argv), sorted(os.listdir(self.path))))
+        if argv[1] == 'start':
+            if self.pg_ctl_start[0] == 0 or self.start_leaves_running:
+                self.running = True
+            return self.pg_ctl_start
+        if not self.running:
+            return 1, '', 'pg_ctl: PID file "%s/postmaster.pid" does not exist\nIs server running?\n' % self.path
+        self.running = False
+        if argv[argv.index('-m') + 1] == 'fast':
+            self.state = self.standby_state
+        return 0, 'waiting for server to shut down.... done\nserver stopped\n', ''
 
     def pg_controldata(self, argv, kw):
         return 0, controldata_text(self.state), ''
@@ -100,7 +120,7 @@ def go(monkeypatch, data_dir, args=None, target=None, check_mode=False, euid=OWN
     setup(monkeypatch, euid=euid, pid=pid)
     target = target or Target(data_dir)
     runner = FakeRunner({'pg_controldata': target.pg_controldata, 'postgres': target.postgres,
-                         'pg_rewind': target.pg_rewind})
+                         'pg_rewind': target.pg_rewind, 'pg_ctl': target.pg_ctl})
     all_args = dict(data_dir=data_dir, source_host='pg2', source_password=PASSWORD)
     all_args.update(args or {})
     if all_args.get('source_password') is None:
@@ -131,6 +151,7 @@ RETURN_KEYS = ('changed', 'forked', 'diverged_lsn', 'diverged_timeline', 'crash_
     ({'source_port': 0}, 'source_port must be between 1 and 65535'),
     ({'connect_timeout': 0}, 'connect_timeout must be at least 1'),
     ({'timeout': -1}, 'timeout must be 0'),
+    ({'recovery_timeout': 0}, 'recovery_timeout must be at least 1'),
     ({'preserve': ['../pg_hba.conf']}, 'preserve entries must be paths relative'),
     ({'preserve': ['/etc/passwd']}, 'preserve entries must be paths relative'),
     ({'source_password': None, 'source_passfile': '/nonexistent/pgpass'}, 'source_passfile /nonexistent/pgpass does not exist'),
@@ -386,7 +407,7 @@ def test_secret_in_output_is_redacted(monkeypatch, data_dir):
 
 # ---- crash recovery ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('state', ['in production', 'in archive recovery', 'shutting down', 'in crash recovery'])
+@pytest.mark.parametrize('state', ['in production', 'shutting down', 'in crash recovery'])
 def test_crash_recovery_then_no_rewind(monkeypatch, data_dir, state):
     with open(os.path.join(data_dir, 'postgresql.conf'), 'w') as f:
         f.write("port = 5432\n")
@@ -461,3 +482,93 @@ def test_check_mode_does_not_recover(monkeypatch, data_dir):
     assert result['forked'] is None and result['crash_recovered'] is False
     assert runner.argvs('postgres') == [] and runner.argvs('pg_rewind') == []
     assert target.state == 'in production'
+
+
+# ---- crashed standby: started as a standby without upstream, then stopped ------------------------------------------
+
+def standby_target(data_dir, **kw):
+    with open(os.path.join(data_dir, 'postgresql.conf'), 'w') as f:
+        f.write("port = 5432\n")
+    return Target(data_dir, state='in archive recovery', dry=kw.pop('dry', (0, '', SAME_TIMELINE_15)), **kw)
+
+
+@pytest.mark.parametrize('signals', [['standby.signal'], ['recovery.signal'], []])
+def test_crashed_standby_is_started_and_stopped(monkeypatch, data_dir, signals):
+    for name in signals:
+        open(os.path.join(data_dir, name), 'w').close()
+    target = standby_target(data_dir)
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert not result.get('failed'), result['msg']
+    assert result['crash_recovered'] is True and result['crash_recovery_method'] == 'standby'
+    assert result['changed'] is True and result['forked'] is False
+    assert runner.argvs('postgres') == []
+    (start, during_start), (stop, during_stop) = target.pg_ctl_calls
+    pg_ctl = '/usr/lib/postgresql/15/bin/pg_ctl'
+    assert start[:7] == [pg_ctl, 'start', '-D', data_dir, '-w', '-t', '300'] and start[7] == '-l'
+    assert start[9:] == ['-o', "-c config_file='%s/postgresql.conf' -c listen_addresses='' -c hot_standby=on "
+                               "-c primary_conninfo='' -c primary_slot_name=''" % data_dir]
+    assert stop == [pg_ctl, 'stop', '-D', data_dir, '-m', 'fast', '-w', '-t', '300']
+    # a temporary standby.signal only, the originals aside
+    assert 'standby.signal' in during_start and 'recovery.signal' not in during_start
+    assert [n for n in during_start if n.endswith('.pgstream-aside')] == [n + '.pgstream-aside' for n in signals]
+    assert singleuser.signal_files(data_dir) == signals
+    assert not os.path.exists(start[8])  # the temporary server log is removed
+    assert 'after standby crash recovery' in result['msg']
+
+
+def test_crashed_standby_pg11_gets_a_temporary_recovery_conf(monkeypatch, data_dir):
+    with open(os.path.join(data_dir, 'PG_VERSION'), 'w') as f:
+        f.write('11\n')
+    with open(os.path.join(data_dir, 'recovery.conf'), 'w') as f:
+        f.write("standby_mode = 'on'\nprimary_conninfo = 'host=pg1 password=x'\nrestore_command = 'cp /a/%f %p'\n")
+    seen = []
+    target = standby_target(data_dir)
+    orig = target.pg_ctl
+
+    def pg_ctl(argv, kw):
+        if argv[1] == 'start':
+            with open(os.path.join(data_dir, 'recovery.conf')) as f:
+                seen.append(f.read())
+        return orig(argv, kw)
+    target.pg_ctl = pg_ctl
+    setup(monkeypatch)
+    runner = FakeRunner({'pg_controldata': target.pg_controldata, 'pg_rewind': target.pg_rewind, 'pg_ctl': pg_ctl})
+    result = run_module(rewind, dict(data_dir=data_dir, source_host='pg2'), runner=runner, monkeypatch=monkeypatch)
+    assert result['crash_recovered'] is True, result['msg']
+    assert seen == ["standby_mode = 'on'\nrestore_command = 'cp /a/%f %p'\n"]
+    start = runner.argvs('pg_ctl')[0]
+    assert 'primary_conninfo' not in start[-1]
+    with open(os.path.join(data_dir, 'recovery.conf')) as f:
+        assert 'host=pg1' in f.read()
+
+
+def test_crashed_standby_as_root(monkeypatch, data_dir):
+    chowned = []
+    monkeypatch.setattr(singleuser.os, 'chown', lambda path, uid, gid: chowned.append(os.path.basename(path)))
+    result, runner, target = go(monkeypatch, data_dir, euid=0, target=standby_target(data_dir))
+    assert result['crash_recovered'] is True
+    assert all(a[:4] == ['/usr/bin/runuser', '-u', 'postgres', '--'] for a in runner.argvs('pg_ctl'))
+    assert chowned == ['standby.signal']
+
+
+@pytest.mark.parametrize('start, leaves_running, stop_modes', [
+    ((1, 'waiting for server to start........ stopped waiting\n', 'pg_ctl: server did not start in time\n'), True,
+     ['fast']),
+    ((1, '', 'pg_ctl: could not start server\nExamine the log output.\n'), False, ['fast']),
+])
+def test_crashed_standby_that_does_not_start(monkeypatch, data_dir, start, leaves_running, stop_modes):
+    open(os.path.join(data_dir, 'standby.signal'), 'w').close()
+    target = standby_target(data_dir, pg_ctl_start=start, start_leaves_running=leaves_running)
+    result, runner, target = go(monkeypatch, data_dir, {'recovery_timeout': 30}, target=target)
+    assert result['failed'] and 'recovery of the crashed standby' in result['msg']
+    assert 'pg_ctl start (rc=1)' in result['msg'] and 're-clone' in result['msg']
+    modes = [a[a.index('-m') + 1] for a, dummy in target.pg_ctl_calls if a[1] == 'stop']
+    assert modes == stop_modes
+    assert runner.argvs('pg_rewind') == [] and singleuser.signal_files(data_dir) == ['standby.signal']
+    assert 'server_log_lines' in result
+
+
+def test_crashed_standby_check_mode(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, target=standby_target(data_dir), check_mode=True)
+    assert result['would_crash_recover'] is True and result['crash_recovery_method'] == 'standby'
+    assert runner.argvs('pg_ctl') == [] and runner.argvs('pg_rewind') == []
