@@ -17,7 +17,8 @@ from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
-from ansible_collections.pgstream.replication.plugins.filter.cluster_topology import default_application_name
+from ansible_collections.pgstream.replication.plugins.filter.cluster_topology import (
+    default_application_name, quote_standby_name)
 from ansible_collections.pgstream.replication.plugins.module_utils.lsn import format_lsn, parse_lsn
 
 DEFAULT_BOUNDS = {
@@ -156,6 +157,25 @@ def parse_synchronous_standby_names(value):
     if not names:
         raise ValueError('no standby names in %r' % value)
     return method, num, names
+
+
+def sync_names_after_switchover(value, old_primary_name, new_primary_name):
+    """synchronous_standby_names for the new primary: the old primary's value with the new primary's own name
+    replaced by the old primary's (it becomes a standby and a candidate); '' stays ''."""
+    try:
+        parsed = parse_synchronous_standby_names(value)
+    except ValueError as e:
+        raise AnsibleFilterError('sync_names_after_switchover: %s' % e)
+    if parsed is None:
+        return ''
+    method, num, names = parsed
+    renamed = []
+    for name in names:
+        if name != '*' and name.lower() == str(new_primary_name).lower():
+            name = old_primary_name
+        if name.lower() not in [n.lower() for n in renamed]:
+            renamed.append(name)
+    return '%s %d (%s)' % (method.upper(), num, ', '.join(n if n == '*' else quote_standby_name(n) for n in renamed))
 
 
 def _sync_listed(name, listed):
@@ -624,4 +644,5 @@ class FilterModule(object):
     """pgstream.replication switchover/failover filters."""
 
     def filters(self):
-        return {'switchover_preflight': switchover_preflight, 'failover_candidate': failover_candidate}
+        return {'switchover_preflight': switchover_preflight, 'failover_candidate': failover_candidate,
+                'sync_names_after_switchover': sync_names_after_switchover}

@@ -90,3 +90,16 @@ def test_follow_plan(infos, target, expected):
 def test_follow_plan_unknown_member():
     with pytest.raises(AnsibleFilterError):
         follow_plan(cluster_state(HEALTHY, TOPO), 'pg9')
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('ANY 1 (pg2, pg3)', 'ANY 1 (pg1, pg3)'),
+    ('FIRST 2 (pg3, "PG2")', 'FIRST 2 (pg3, pg1)'),
+    ('pg2, pg3', 'FIRST 1 (pg1, pg3)'),
+    ('ANY 1 (pg1, pg2)', 'ANY 1 (pg1)'),
+    ('*', 'FIRST 1 (*)'),
+    ('', ''),
+])
+def test_sync_names_after_switchover(value, expected):
+    from ansible_collections.pgstream.replication.plugins.filter.switchover_checks import sync_names_after_switchover
+    assert sync_names_after_switchover(value, 'pg1', 'pg2') == expected
