@@ -92,7 +92,7 @@ def test_sibling_cut_off_during_switchover_then_rerun_finishes():
     p.start()
     try:
         proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG1, '-e', 'pgstream_switchover_timeout=60',
-                                   '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('hook_disconnect_pg3.yml'))
+                                   '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('tasks/hook_disconnect_pg3.yml'))
         report = p.stop()
     finally:
         sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3, check=False)
@@ -110,7 +110,7 @@ def test_target_killed_mid_switchover_restores_the_old_primary():
     """pg1 -> pg2, pg2's container killed after pg1 stopped: pg1 runs as the primary again, pg3 streams
     from it, the run fails saying so; pg2, started again, is still a standby. Primary after: pg1."""
     proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2,
-                               '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('hook_kill_target.yml'))
+                               '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('tasks/hook_kill_target.yml'))
     assert proc.returncode != 0
     assert 'was started again as the primary' in proc.stdout
     assert not sc.in_recovery(PG1)
