@@ -17,6 +17,7 @@ import re
 import tempfile
 
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import pgpass_line, run
+from ansible_collections.pgstream.replication.plugins.module_utils.version import data_dir_major
 
 # Files that put a server into standby/archive recovery; single-user mode refuses standby mode.
 SIGNAL_FILES = ('standby.signal', 'recovery.signal', 'recovery.conf')
@@ -25,6 +26,8 @@ ASIDE_SUFFIX = '.pgstream-aside'
 DEBIAN_CONFIGS = '/etc/postgresql/*/*/postgresql.conf'
 CLEAN_STATES = ('shut down', 'shut down in recovery')
 C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C', 'LC_MESSAGES': 'C'}
+# WAL segments (of 16 MB) kept by the checkpoint that ends a crash recovery.
+KEEP_WAL_SEGMENTS = 65536
 
 _DATA_DIRECTORY = re.compile(r"""^\s*data_directory(?:\s*=\s*|\s+)(?:'((?:[^'\\]|''|\\.)*)'|([^\s#']+))""")
 
@@ -157,6 +160,14 @@ def signals_aside(module, data_dir, temp=None, owner=None):
                                 ', '.join(n + ASIDE_SUFFIX for n in moved) or '-'))
 
 
+def keep_wal_setting(major):
+    """A setting that keeps the checkpoint of the recovery from removing or recycling old WAL segments, which
+    pg_rewind needs from the last common checkpoint on: wal_keep_size (13+) or wal_keep_segments (10-12), about 1 TB."""
+    if major is not None and int(str(major).split('.', maxsplit=1)[0]) < 13:
+        return 'wal_keep_segments=%d' % KEEP_WAL_SEGMENTS
+    return 'wal_keep_size=%d' % (KEEP_WAL_SEGMENTS * 16)
+
+
 def crash_recover(module, bindir, data_dir, config_file, owner):
     """Bring a crashed primary's data directory to a clean shutdown by starting and stopping it once in single-user
     mode: `postgres --single -D data_dir -c config_file=... template1` with an empty stdin, run as owner, the signal
@@ -165,7 +176,8 @@ def crash_recover(module, bindir, data_dir, config_file, owner):
     Crash recovery ends with a checkpoint record written at the end of the local WAL; use standby_recover() for a
     standby, whose WAL must stay a prefix of its upstream's. Returns (rc, out, err, argv, moved signal files)."""
     argv = as_owner(module, owner, [os.path.join(bindir, 'postgres'), '--single', '-D', data_dir,
-                                    '-c', 'config_file=%s' % config_file, 'template1'])
+                                    '-c', 'config_file=%s' % config_file, '-c', keep_wal_setting(data_dir_major(data_dir)),
+                                    'template1'])
     with signals_aside(module, data_dir) as moved:
         # A blank line as stdin: the backend reads it, then end of input, and shuts down with a checkpoint.
         rc, out, err = run(module, argv, env=C_LOCALE, cwd='/', data='\n')
@@ -205,7 +217,8 @@ def standby_recover(module, bindir, data_dir, config_file, owner, major, timeout
     owner is the pwd entry of the data directory's owner. Returns dict(ok, steps=[(argv, rc, out, err)], moved)."""
     name = owner.pw_name
     pg_ctl = os.path.join(bindir, 'pg_ctl')
-    opts = ['-c config_file=%s' % _sh_quote(config_file), "-c listen_addresses=''", '-c hot_standby=on']
+    opts = ['-c config_file=%s' % _sh_quote(config_file), "-c listen_addresses=''", '-c hot_standby=on',
+            '-c %s' % keep_wal_setting(major)]
     if int(str(major).split('.', maxsplit=1)[0]) >= 12:
         opts += ["-c primary_conninfo=''", "-c primary_slot_name=''"]
     start = as_owner(module, name,

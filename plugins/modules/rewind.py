@@ -236,6 +236,14 @@ would_rewind:
   returned: check mode
   type: bool
   sample: true
+wal_restored:
+  description:
+    - WAL segments of the target that C(pg_rewind) deleted (the source no longer had them) and the module put back,
+      because the rewound server starts its recovery in them (the last common checkpoint); seen with PostgreSQL 13.
+  returned: when pg_rewind rewound
+  type: list
+  elements: str
+  sample: ["000000010000000000000002"]
 preserved:
   description: The files of O(preserve) that were saved and restored after C(pg_rewind).
   returned: always
@@ -310,6 +318,8 @@ GRANTS = ('pg_ls_dir(text, boolean, boolean)', 'pg_stat_file(text, boolean)', 'p
 # 'location' since PostgreSQL 10 ('position' before); stdout (printf) up to 11, stderr (pg_log_info) from 12.
 DIVERGED = re.compile(r'servers diverged at WAL (?:location|position) ([0-9A-Fa-f]+/[0-9A-Fa-f]+) on timeline (\d+)')
 NO_REWIND = 'no rewind required'
+WAL_SEGMENT = re.compile(r'^[0-9A-F]{24}$')
+START_WAL = re.compile(r'^START WAL LOCATION: \S+ \(file ([0-9A-F]{24})\)', re.M)
 # pg_control states of a standby (or of a rewound data directory that was not started yet).
 STANDBY_STATES = ('in archive recovery',)
 
@@ -575,6 +585,80 @@ class Rewinder:
         self.result['preserved'] = list(names)
         return None
 
+    # ---- the target's WAL --------------------------------------------------------------------------------------------
+
+    def save_wal(self):
+        """Hard links (copies across file systems) of the target's WAL segments, in a private directory next to
+        data_dir: pg_rewind deletes target segments the source no longer has, also the one the rewound server starts
+        its recovery from (seen with PostgreSQL 13), which restore_wal() puts back."""
+        wal = os.path.join(self.data_dir, 'pg_wal')
+        try:
+            segments = [n for n in os.listdir(wal) if WAL_SEGMENT.match(n)]
+        except OSError:
+            return None
+        if not segments:
+            return None
+        try:
+            saved = tempfile.mkdtemp(prefix='.%s.rewind-wal-' % os.path.basename(self.data_dir),
+                                     dir=os.path.dirname(self.data_dir))
+            for n in segments:
+                try:
+                    os.link(os.path.join(wal, n), os.path.join(saved, n))
+                except OSError:
+                    shutil.copy2(os.path.join(wal, n), os.path.join(saved, n))
+        except (IOError, OSError) as e:
+            self.module.warn('could not keep a copy of the WAL segments of %s before pg_rewind: %s' % (self.data_dir, e))
+            return None
+        return saved
+
+    def start_segment(self):
+        """(timeline, segment number, file name) of the WAL file named in the backup_label pg_rewind wrote, or None."""
+        try:
+            with open(os.path.join(self.data_dir, 'backup_label')) as f:
+                m = START_WAL.search(f.read())
+        except (IOError, OSError):
+            return None
+        if not m:
+            return None
+        name = m.group(1)
+        return int(name[:8], 16), int(name[8:], 16), name
+
+    def restore_wal(self, saved):
+        """Put back the saved target segments, on the timeline of the recovery start, from the start segment up to
+        the first one pg_wal has; returns their names. They hold the history both servers share."""
+        start = self.start_segment()
+        if not start:
+            return []
+        tli, segno, dummy = start
+        wal = os.path.join(self.data_dir, 'pg_wal')
+        restored = []
+        for name in sorted(os.listdir(saved)):
+            if int(name[:8], 16) != tli or int(name[8:], 16) < segno:
+                continue
+            target = os.path.join(wal, name)
+            if os.path.exists(target):
+                break
+            try:
+                shutil.copy2(os.path.join(saved, name), target + '.pgstream-restore')
+                if os.geteuid() == 0:
+                    os.chown(target + '.pgstream-restore', self.owner.pw_uid, self.owner.pw_gid)
+                os.rename(target + '.pgstream-restore', target)
+                restored.append(name)
+            except (IOError, OSError) as e:
+                self.module.warn('could not put the WAL segment %s back into %s: %s' % (name, wal, e))
+                break
+        return restored
+
+    def missing_start_wal(self):
+        start = self.start_segment()
+        if not start:
+            return None
+        name = start[2]
+        wal = os.path.join(self.data_dir, 'pg_wal')
+        if os.path.exists(os.path.join(wal, name)):
+            return None
+        return name
+
     # ---- steps -------------------------------------------------------------------------------------------------------
 
     def recover(self, bindir, major):
@@ -682,13 +766,19 @@ class Rewinder:
                       % (self.data_dir, p['source_host'], p['source_port'], r['diverged_lsn'], r['diverged_timeline']))
 
         saved, names = self.save()
+        wal_saved = self.save_wal()
         argv = rewind_argv(self.module, bindir, self.data_dir, major, dry_run=False)
         restore_error = None
+        rc = None
         try:
             rc, out, err = self.pg_rewind(argv)
         finally:
             if saved:
                 restore_error = self.restore(saved, names)
+            if wal_saved and rc == 0:
+                r['wal_restored'] = self.restore_wal(wal_saved)
+            if wal_saved:
+                shutil.rmtree(wal_saved, ignore_errors=True)
         if rc != 0:
             if restore_error:
                 r['restore_error'] = restore_error
@@ -696,6 +786,13 @@ class Rewinder:
         if restore_error:
             self.fail('pg_rewind succeeded but %s' % restore_error, hint='copy the saved files back by hand')
         r['rewound'] = True
+        missing = self.missing_start_wal()
+        if missing:
+            self.fail('pg_rewind rewound %s, but the WAL segment %s holding the start of its recovery (the last common '
+                      'checkpoint) is not in pg_wal: the source had already removed it and the target had no copy either. '
+                      'The data directory starts only with a restore_command that provides it (a WAL archive)'
+                      % (self.data_dir, missing),
+                      hint='provide %s through restore_command, or %s' % (missing, RECLONE))
         self.exit('rewound %s%s: it diverged from %s:%s at %s on timeline %s%s; write the standby configuration before '
                   'starting it' % (self.data_dir, recovered, p['source_host'], p['source_port'], r['diverged_lsn'],
                                    r['diverged_timeline'],

@@ -127,7 +127,15 @@ def test_crash_recover(monkeypatch, tmp_path):
                                                          '/etc/postgresql/15/main/postgresql.conf', 'postgres')
     assert rc == 0 and moved == ['standby.signal'] and seen == [[]]
     assert argv == ['/usr/sbin/runuser', '-u', 'postgres', '--', '/usr/lib/postgresql/15/bin/postgres', '--single', '-D',
-                    str(tmp_path), '-c', 'config_file=/etc/postgresql/15/main/postgresql.conf', 'template1']
+                    str(tmp_path), '-c', 'config_file=/etc/postgresql/15/main/postgresql.conf', '-c',
+                    'wal_keep_size=1048576', 'template1']
     args, kw = module.calls[0]
     assert args == argv and kw['data'] == '\n' and kw['environ_update']['LC_ALL'] == 'C' and kw['cwd'] == '/'
     assert singleuser.signal_files(str(tmp_path)) == ['standby.signal']
+
+
+@pytest.mark.parametrize('major, setting', [('10', 'wal_keep_segments=65536'), ('12', 'wal_keep_segments=65536'),
+                                            ('13', 'wal_keep_size=1048576'), (18, 'wal_keep_size=1048576'),
+                                            (None, 'wal_keep_size=1048576')])
+def test_keep_wal_setting(major, setting):
+    assert singleuser.keep_wal_setting(major) == setting

@@ -419,7 +419,8 @@ def test_crash_recovery_then_no_rewind(monkeypatch, data_dir, state):
     assert result['cluster_state_before'] == state
     assert result['config_file'] == os.path.join(data_dir, 'postgresql.conf')
     assert runner.argvs('postgres') == [['/usr/lib/postgresql/15/bin/postgres', '--single', '-D', data_dir, '-c',
-                                         'config_file=%s/postgresql.conf' % data_dir, 'template1']]
+                                         'config_file=%s/postgresql.conf' % data_dir, '-c', 'wal_keep_size=1048576',
+                                         'template1']]
     assert target.signals_during_single == []
     assert singleuser.signal_files(data_dir) == ['standby.signal']
     names = [FakeRunner.program(a)[0] for a in runner.argvs()]
@@ -438,7 +439,7 @@ def test_crash_recovery_then_rewind_on_debian_layout(monkeypatch, data_dir, tmp_
     assert result['crash_recovered'] is True and result['rewound'] is True and result['forked'] is True
     assert result['config_file'] == str(etc / 'postgresql.conf')
     assert runner.argvs('postgres')[0][:4] == ['/usr/bin/runuser', '-u', 'postgres', '--']
-    assert runner.argvs('postgres')[0][-2] == 'config_file=%s' % (etc / 'postgresql.conf')
+    assert runner.argvs('postgres')[0][-4] == 'config_file=%s' % (etc / 'postgresql.conf')
 
 
 def test_crash_recovery_with_explicit_config_file(monkeypatch, data_dir, tmp_path):
@@ -506,7 +507,7 @@ def test_crashed_standby_is_started_and_stopped(monkeypatch, data_dir, signals):
     pg_ctl = '/usr/lib/postgresql/15/bin/pg_ctl'
     assert start[:7] == [pg_ctl, 'start', '-D', data_dir, '-w', '-t', '300'] and start[7] == '-l'
     assert start[9:] == ['-o', "-c config_file='%s/postgresql.conf' -c listen_addresses='' -c hot_standby=on "
-                               "-c primary_conninfo='' -c primary_slot_name=''" % data_dir]
+                               "-c wal_keep_size=1048576 -c primary_conninfo='' -c primary_slot_name=''" % data_dir]
     assert stop == [pg_ctl, 'stop', '-D', data_dir, '-m', 'fast', '-w', '-t', '300']
     # a temporary standby.signal only, the originals aside
     assert 'standby.signal' in during_start and 'recovery.signal' not in during_start
@@ -572,3 +573,52 @@ def test_crashed_standby_check_mode(monkeypatch, data_dir):
     result, runner, target = go(monkeypatch, data_dir, target=standby_target(data_dir), check_mode=True)
     assert result['would_crash_recover'] is True and result['crash_recovery_method'] == 'standby'
     assert runner.argvs('pg_ctl') == [] and runner.argvs('pg_rewind') == []
+
+
+# ---- WAL segments pg_rewind deleted but the rewound server starts from ---------------------------------------------
+
+def wal_target(data_dir, label_file, source_has=()):
+    """A target whose pg_rewind deletes the target segments the source lacks and writes a backup_label."""
+    wal = os.path.join(data_dir, 'pg_wal')
+    os.mkdir(wal)
+    for name in ('000000010000000000000002', '000000010000000000000003'):
+        with open(os.path.join(wal, name), 'w') as f:
+            f.write('target ' + name)
+    target = Target(data_dir, dry=(0, '', DIVERGED_15))
+    orig = target.pg_rewind
+
+    def pg_rewind(argv, kw):
+        if '--dry-run' not in argv:
+            for name in os.listdir(wal):
+                if name not in source_has:
+                    os.unlink(os.path.join(wal, name))
+            for name in source_has:
+                with open(os.path.join(wal, name), 'w') as f:
+                    f.write('source ' + name)
+            with open(os.path.join(data_dir, 'backup_label'), 'w') as f:
+                f.write('START WAL LOCATION: 0/2000028 (file %s)\nCHECKPOINT LOCATION: 0/2000060\n'
+                        'BACKUP METHOD: pg_rewind\n' % label_file)
+        return orig(argv, kw)
+    target.pg_rewind = pg_rewind
+    return target
+
+
+def test_deleted_start_segment_is_put_back(monkeypatch, data_dir):
+    target = wal_target(data_dir, '000000010000000000000002', source_has=('000000010000000000000003',
+                                                                          '000000020000000000000003'))
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['rewound'] is True and not result.get('failed'), result['msg']
+    assert result['wal_restored'] == ['000000010000000000000002']
+    wal = os.path.join(data_dir, 'pg_wal')
+    with open(os.path.join(wal, '000000010000000000000002')) as f:
+        assert f.read() == 'target 000000010000000000000002'
+    with open(os.path.join(wal, '000000010000000000000003')) as f:
+        assert f.read() == 'source 000000010000000000000003'  # the source's copy wins where it has one
+    assert [n for n in os.listdir(os.path.dirname(data_dir)) if n != 'main'] == []
+
+
+def test_start_segment_nobody_has(monkeypatch, data_dir):
+    target = wal_target(data_dir, '000000010000000000000001', source_has=('000000020000000000000003',))
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['failed'] and result['rewound'] is True
+    assert '000000010000000000000001' in result['msg'] and 'restore_command' in result['hint']
