@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # root, RES, PY ... are set by bench/run.sh
 # bench/lib.sh - helpers shared by bench/run.sh, bench/pgstream.sh and bench/repmgr.sh (sourced).
 # Expects: root (repository), RES (results directory), IMAGE, NET, SUBNET_PREFIX (e.g. 10.89.213),
 # PY (the venv's python), PROBE_PW_FILE.
@@ -37,6 +38,7 @@ run_logged() {
     set -e
     t1=$(now)
     LAST_S=$(elapsed "$t0" "$t1")
+    # shellcheck disable=SC2034  # read by bench/run.sh
     LAST_T0=$t0 LAST_T1=$t1
     log "$name: rc=$LAST_RC in ${LAST_S}s (log $RES/$name.log)"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # root, RES, PY ... are set by bench/run.sh
 # bench/pgstream.sh - the pgstream rig (sourced by bench/run.sh): three containers bench-pgs1..3 built
 # with the collection's playbooks/site.yml, operated with playbooks/switchover.yml, failover.yml and
 # rejoin.yml.

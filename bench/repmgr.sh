@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/repmgr.sh - the repmgr rig (sourced by bench/run.sh): three containers bench-rep1..3 set up as
 # repmgr's documentation describes (repmgr.conf per node, primary register, standby clone, standby
 # register, SSH keys for postgres), without repmgrd: every switchover/failover step is run by hand.

@@ -168,7 +168,7 @@ failover_pgstream() {
     FO_PGS_DEAD=$p
     # The dead node cannot be reached: -e fenced=<it> is the operator's statement that it is down.
     # failover.yml picks the standby with the most WAL and repoints the other one.
-    run_logged pgstream-failover pgs_playbook failover.yml -e "fenced=$p" ${PGS_FAILOVER_ARGS:-}
+    run_logged pgstream-failover pgs_playbook failover.yml -e "fenced=$p"
     probe_stop
     record pgstream failover wall_time_s "$LAST_S" "ansible-playbook failover.yml -e fenced=$p after podman kill $p, rc=$LAST_RC"
     probe_report pgstream failover "$t_kill" "$LAST_T1"
@@ -220,7 +220,7 @@ rejoin_pgstream() {
     diverge "$old" "$new"
     pgs_inventory "$new"
     checkpoint_all "$new"
-    run_logged pgstream-rejoin-rewind pgs_playbook rejoin.yml -e "node=$old" ${PGS_REJOIN_ARGS:-}
+    run_logged pgstream-rejoin-rewind pgs_playbook rejoin.yml -e "node=$old"
     record pgstream rejoin_rewind wall_time_s "$LAST_S" "ansible-playbook rejoin.yml -e node=$old, rc=$LAST_RC"
     [ "$LAST_RC" = 0 ] || return 0
     wait_caught_up "$new" 2 300 || true

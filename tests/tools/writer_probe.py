@@ -93,7 +93,7 @@ def server_label(hosts, addr):
     """The --hosts name of a server address (inet_server_addr), else the address itself."""
     if addr is None:
         return None
-    addr = str(addr).split('/')[0]
+    addr = str(addr).split('/', 1)[0]
     for name, a in hosts:
         if a == addr:
             return name
@@ -245,8 +245,8 @@ def human_line(rep):
         if rep['operation_unavailability_s'] is None:
             parts.append('operation_gap=n/a')
         else:
-            parts.append('operation_gap=%.3fs%s' % (rep['operation_unavailability_s'],
-                                                     ' (still open)' if rep['operation']['gap']['open'] else ''))
+            still_open = ' (still open)' if rep['operation']['gap']['open'] else ''
+            parts.append('operation_gap=%.3fs%s' % (rep['operation_unavailability_s'], still_open))
     parts.append('first=%s last=%s' % (format_time(rep['first_ack']), format_time(rep['last_ack'])))
     parts.append('servers=%s' % ' -> '.join(str(s) for s in rep['servers']))
     if rep['lost_acked_ids']:
@@ -404,7 +404,7 @@ def report(args):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0], allow_abbrev=False)
+    p = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0], allow_abbrev=False)
     sub = p.add_subparsers(dest='command')
 
     def common(sp):
