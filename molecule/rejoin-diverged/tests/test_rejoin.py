@@ -28,10 +28,9 @@ def test_diverged_old_primary_is_rewound_keeping_its_config():
     proc, _recap = sc.playbook('failover')
     assert proc.returncode == 0
     sc.psql(PG2, 'CREATE TABLE after_failover AS SELECT 1 AS one')
-    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-v')
     assert proc.returncode == 0
-    assert '"forked": true' in proc.stdout or 'forked' in proc.stdout
-    assert '"rewound": true' in proc.stdout
+    assert '"forked": true' in proc.stdout and '"rewound": true' in proc.stdout
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2')
     assert sc.psql(PG1, "SELECT to_regclass('only_on_old') IS NULL") == 't'
     sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('after_failover') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
