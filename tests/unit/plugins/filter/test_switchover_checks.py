@@ -490,4 +490,4 @@ def test_failover_bad_input(args, kwargs, message):
 
 
 def test_registered():
-    assert set(FilterModule().filters()) == {'switchover_preflight', 'failover_candidate'}
+    assert set(FilterModule().filters()) == {'switchover_preflight', 'failover_candidate', 'sync_names_after_switchover'}
