@@ -21,6 +21,7 @@ description:
     or V(unknown) (no result, for example a skipped task).
   - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
     C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
+  - The same file provides P(pgstream.replication.follow_plan#filter).
 options:
   _input:
     description: Per inventory hostname, the registered result of M(pgstream.replication.replication_info).
@@ -30,7 +31,6 @@ options:
     description: One cluster's entry of P(pgstream.replication.cluster_topology#filter) (members, host, application_name).
     type: dict
     required: true
-  - The same file provides P(pgstream.replication.follow_plan#filter).
 """
 
 EXAMPLES = r"""
