@@ -113,6 +113,7 @@ def test_target_killed_mid_switchover_restores_the_old_primary():
                                '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('tasks/hook_kill_target.yml'))
     assert proc.returncode != 0
     assert 'was started again as the primary' in proc.stdout
+    assert 'failed at the promotion of %s (%s became unreachable' % (PG2, PG2) in proc.stdout
     assert not sc.in_recovery(PG1)
     sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE after_kill AS SELECT 1 AS one')
     sc.wait_for(lambda: APP[PG3] in sc.streaming_from(PG1), 60, 'pg3 streaming from pg1')
