@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 # Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`).
-SCENARIOS ?= default modules sync switchover failover rejoin-diverged
+SCENARIOS ?= default modules sync switchover failover rejoin-diverged opengauss
 # The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
 MATRIX ?= bullseye:13 trixie:17 forky:18
 

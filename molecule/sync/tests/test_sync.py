@@ -88,4 +88,3 @@ def test_check_mode_on_converged_cluster_changes_nothing():
     recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert len(recap) == 4 and all(int(n) == 0 for n in recap.values()), recap
-
