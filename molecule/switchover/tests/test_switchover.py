@@ -30,11 +30,15 @@ def assert_primary_with_standbys(primary, standbys):
 
 
 def test_preflight_only_run_changes_nothing():
-    """--check runs the pre-flight checks only. Primary after: pg1."""
+    """--check, and -e pgstream_preflight_only=true, run the pre-flight checks only. Primary after: pg1."""
     before = sc.postmaster_start(PG1)
     proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '--check')
     assert proc.returncode == 0
-    assert 'lag: ' in proc.stdout or 'lag' in proc.stdout
+    assert 'lag: ' in proc.stdout and 'rewind: ' in proc.stdout
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_preflight_only=true')
+    assert proc.returncode == 0
+    assert 'lag: ' in proc.stdout and 'rewind: ' in proc.stdout
     assert recap and all(int(n) == 0 for n in recap.values()), recap
     assert sc.postmaster_start(PG1) == before
     assert_primary_with_standbys(PG1, [PG2, PG3])
