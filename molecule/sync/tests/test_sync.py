@@ -5,24 +5,9 @@ import subprocess
 import time
 import uuid
 
-import pytest
+from sync_nodes import CANDIDATES, CASCADED, PRIMARY, psql
 
-PRIMARY = "pgs-sync-pg1"
-CANDIDATES = ["pgs-sync-pg2", "pgs-sync-pg3"]
-CASCADED = "pgs-sync-pg4"
 testinfra_hosts = [PRIMARY]
-
-
-def psql(host, sql):
-    return host.check_output("su postgres -c %s", "psql -XAtq -v ON_ERROR_STOP=1 -c \"%s\"" % sql)
-
-
-@pytest.fixture(scope="module")
-def hosts(host):
-    import testinfra
-    inv = host.backend.ansible_inventory
-    return {name: testinfra.get_host("ansible://%s" % name, ansible_inventory=inv)
-            for name in [PRIMARY, CASCADED] + CANDIDATES}
 
 
 def test_quorum_synchronous_standby_names(hosts):
