@@ -44,7 +44,6 @@ test: host venv collection
 	$(MAKE) lint
 	$(MAKE) images
 	$(MAKE) molecule
-	$(MAKE) gs-ctl-double
 	@echo "make test: all stages passed"
 
 unit: venv collection
