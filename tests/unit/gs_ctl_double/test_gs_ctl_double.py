@@ -585,3 +585,49 @@ def test_parse_query_of_display_query_fallback():
     assert parsed['ha_state']['sync_mode'] == 'Async'
     assert sorted(parsed['no_information']) == ['receiver', 'senders']
     assert parse_query(gsd.format_display_query({}, None))['ha_state']['detail_information'] == 'Access denied'
+
+
+# ---- switchover: the standby is promoted only once the old primary's shutdown checkpoint is here -----------------
+
+WALDUMP = os.path.join(HERE, '..', 'fixtures', 'pg_waldump')
+
+
+class ShutdownInst:
+    """Just what _received_shutdown_checkpoint uses of an instance."""
+
+    def __init__(self):
+        self.datadir = '/og/data'
+        self.bindir = '/usr/lib/postgresql/15/bin'
+
+    def local_conn(self):
+        return 'host=/tmp port=5432'
+
+    def psql(self, conn, sql, timeout=30, replication=False):
+        return [['1', '16777216']], None
+
+    def path(self, name):
+        return os.path.join(self.datadir, name)
+
+    def tool(self, name):
+        return os.path.join(self.bindir, name)
+
+
+@pytest.mark.parametrize('fixture, received, promoted', [
+    ('shutdown-tail-pg15.txt', '0/1527138', True),
+    ('shutdown-tail-pg13.txt', '0/15F10D8', True),
+    ('commit-tail-pg15.txt', '0/15270C0', False),       # the checkpoint has not arrived: promoting now would fork
+    ('shutdown-tail-pg15.txt', '0/1528000', False),     # more WAL after the checkpoint
+])
+def test_switchover_waits_for_the_shutdown_checkpoint(monkeypatch, fixture, received, promoted):
+    with open(os.path.join(WALDUMP, fixture)) as handle:
+        output = handle.read()
+    calls = []
+
+    def fake_run(argv, **kw):
+        calls.append(argv)
+        return gsd.subprocess.CompletedProcess(argv, 0, stdout=output, stderr='')
+
+    monkeypatch.setattr(gsd.subprocess, 'run', fake_run)
+    assert gsd._received_shutdown_checkpoint(ShutdownInst(), gsd.lsn_to_int(received)) is promoted
+    assert calls[0][:5] == ['/usr/lib/postgresql/15/bin/pg_waldump', '--path', '/og/data/pg_wal', '--timeline', '1']
+    assert calls[0][-2:] == ['--end', received]
