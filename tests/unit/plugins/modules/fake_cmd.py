@@ -129,6 +129,10 @@ class FakeServer:
             return ['pg_is_in_recovery'], [(self.in_recovery,)]
         if text == 'SELECT timeline_id FROM pg_control_checkpoint()':
             return ['timeline_id'], [(self.timeline,)]
+        if text.startswith('SELECT pg_last_wal_receive_lsn()') and 'received_tli' in text:
+            return ['receive_lsn', 'received_tli'], [(self.receive_lsn, self.timeline if self.in_recovery else None)]
+        if text.startswith("SELECT current_setting('data_directory') AS data_directory, pg_size_bytes"):
+            return ['data_directory', 'segment_size', 'timeline'], [(self.data_directory, 16777216, self.timeline)]
         if text.startswith('SELECT pg_last_wal_receive_lsn()'):
             return ['receive_lsn', 'replay_lsn', 'paused'], [(self.receive_lsn, self.replay_lsn(), self.paused)]
         if text == 'SELECT pg_last_wal_replay_lsn()::text AS lsn':

@@ -365,3 +365,61 @@ def test_after_lsn_not_reached_refuses(monkeypatch, received):
 def test_after_lsn_must_be_an_lsn(monkeypatch):
     result, servers, run = go(monkeypatch, {'after_lsn': 'yesterday'})
     assert result['failed'] and 'after_lsn must be an LSN' in result['msg']
+
+
+# ---- after_upstream_shutdown: promote once the upstream's shutdown checkpoint is here ------------------------------
+
+def waldump_fixture(name):
+    import os
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'fixtures',
+                        'pg_waldump', name)
+    with open(path) as f:
+        return f.read()
+
+
+def waldump_runner(outputs):
+    """pg_waldump answers: output per --end position (the commit tail for any other position)."""
+    def handler(argv, kw):
+        end = argv[argv.index('--end') + 1]
+        return 0, outputs.get(end, waldump_fixture('commit-tail-pg15.txt')), ''
+    return FakeRunner({'pg_waldump': handler})
+
+
+def test_after_upstream_shutdown_promotes_once_the_shutdown_checkpoint_is_received(monkeypatch, clock):
+    # received: a commit, the same position again (no second pg_waldump), then the shutdown checkpoint's end
+    local = ReceivingStandby(('0/15270C0', '0/15270C0', '0/1527138'), replay_lsns=('0/1527138',))
+    run = waldump_runner({'0/1527138': waldump_fixture('shutdown-tail-pg15.txt')})
+    result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True}, local=local, run=run)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] and servers[''].in_recovery is False
+    assert result['receive_lsn'] == '0/1527138' and result['shutdown_checkpoint_lsn'] == '0/15270C0'
+    ends = [argv[argv.index('--end') + 1] for argv in run.argvs('pg_waldump')]
+    assert ends == ['0/15270C0', '0/1527138']
+    argv = run.argvs('pg_waldump')[0]
+    assert argv[argv.index('--path') + 1] == '/var/lib/postgresql/15/main/pg_wal'
+    assert argv[argv.index('--timeline') + 1] == '1'
+
+
+@pytest.mark.parametrize('received, output, last', [
+    ('0/15270C0', 'commit-tail-pg15.txt', 'the last record is COMMIT at 0/1527098'),
+    (None, None, 'received up to nothing'),
+])
+def test_after_upstream_shutdown_without_the_checkpoint_refuses(monkeypatch, received, output, last):
+    run = waldump_runner({received: waldump_fixture(output)} if output else {})
+    result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True, 'replay_wait_timeout': 2, 'force': True},
+                              local=standby(receive_lsn=received), run=run)
+    assert result['failed'] and servers[''].in_recovery is True
+    assert 'has not received a shutdown checkpoint from its upstream after waiting 2 seconds' in result['msg']
+    assert last in result['msg']
+    assert len(run.argvs('pg_waldump')) == (1 if received else 0)
+
+
+def test_after_upstream_shutdown_reports_a_pg_waldump_error(monkeypatch):
+    run = FakeRunner({'pg_waldump': (1, '', 'pg_waldump: error: could not open directory "/x/pg_wal"')})
+    result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True, 'replay_wait_timeout': 1}, run=run)
+    assert result['failed'] and 'pg_waldump: pg_waldump: error: could not open directory' in result['msg']
+
+
+def test_after_upstream_shutdown_excludes_after_lsn(monkeypatch):
+    result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True, 'after_lsn': '0/1'})
+    assert result['failed'] and 'mutually exclusive' in result['msg']
