@@ -4,6 +4,8 @@ noted in its docstring."""
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
 import scenario as sc  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -110,18 +112,22 @@ def test_sibling_cut_off_during_switchover_then_rerun_finishes():
     assert_primary_with_standbys(PG1, [PG2, PG3])
 
 
-def test_target_killed_mid_switchover_restores_the_old_primary():
-    """pg1 -> pg2, pg2's container killed after pg1 stopped: pg1 runs as the primary again, pg3 streams
-    from it, the run fails saying so; pg2, started again, is still a standby. Primary after: pg1."""
+@pytest.mark.parametrize('hook', ['before_promote', 'before_stop'])
+def test_target_killed_mid_switchover_restores_the_old_primary(hook):
+    """pg1 -> pg2, pg2's container killed after pg1 stopped (before_promote: the promotion then waits for
+    the hook) or before pg1 stops while pg2's early promotion waits for pg1's shutdown checkpoint
+    (before_stop): pg1 runs as the primary again, pg3 streams from it, the run fails saying so; pg2,
+    started again, is still a standby. Primary after: pg1."""
     proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2,
-                               '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('tasks/hook_kill_target.yml'))
+                               '-e', 'pgstream_switchover_%s=%s' % (hook, sc.scenario_file('tasks/hook_kill_target.yml')))
     assert proc.returncode != 0
     assert 'was started again as the primary' in proc.stdout
     assert 'failed at the promotion of %s (%s became unreachable' % (PG2, PG2) in proc.stdout
     assert not sc.in_recovery(PG1)
-    sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE after_kill AS SELECT 1 AS one')
+    table = 'after_kill_' + hook
+    sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE %s AS SELECT 1 AS one' % table)
     sc.wait_for(lambda: APP[PG3] in sc.streaming_from(PG1), 60, 'pg3 streaming from pg1')
     sc.podman('start', PG2)
     sc.start_server(PG2)
     assert_primary_with_standbys(PG1, [PG2, PG3])
-    assert sc.psql(PG2, 'SELECT one FROM after_kill') == '1'
+    assert sc.psql(PG2, 'SELECT one FROM %s' % table) == '1'
