@@ -16,7 +16,7 @@ MATRIX ?= bullseye:13 trixie:17 forky:18
 
 help:
 	@echo "make demo   - build a primary + 2 standbys in local podman containers with playbooks/site.yml"
-	@echo "make test   - unit tests, ansible-test sanity, ansible-lint (production), Molecule scenarios"
+	@echo "make test   - unit tests, ansible-test sanity, ansible-lint (production), the gs_ctl double's smoke check, Molecule scenarios"
 	@echo "make images [SUITE=bookworm|bullseye|trixie|forky] - build/reuse the test host image"
 	@echo "make matrix - the default scenario on PostgreSQL 13, 17 and 18 images (not part of make test)"
 
@@ -43,6 +43,7 @@ test: host venv collection
 	$(MAKE) sanity
 	$(MAKE) lint
 	$(MAKE) images
+	$(MAKE) gs-ctl-double
 	$(MAKE) molecule
 	@echo "make test: all stages passed"
 
