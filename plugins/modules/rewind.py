@@ -211,6 +211,20 @@ diverged_timeline:
   returned: always
   type: int
   sample: 1
+copy_mb:
+  description:
+    - What C(pg_rewind) said it needs to copy, in MB (C(need to copy N MB)); from the real run when it rewound, else from
+      the dry run; null when no rewind was needed.
+    - Up to PostgreSQL 17 C(pg_rewind) copies every WAL segment of the source's C(pg_wal) in full, whatever the divergence,
+      so this is at least the size of the source's C(pg_wal) (up to C(max_wal_size) after heavy writes).
+  returned: always
+  type: int
+  sample: 35
+source_mb:
+  description: The size of the source's data directory as C(pg_rewind) counted it, in MB (null when no rewind was needed).
+  returned: always
+  type: int
+  sample: 1101
 crash_recovered:
   description: Whether the crash recovery (see RV(crash_recovery_method)) ran.
   returned: always
@@ -318,6 +332,7 @@ GRANTS = ('pg_ls_dir(text, boolean, boolean)', 'pg_stat_file(text, boolean)', 'p
 # 'location' since PostgreSQL 10 ('position' before); stdout (printf) up to 11, stderr (pg_log_info) from 12.
 DIVERGED = re.compile(r'servers diverged at WAL (?:location|position) ([0-9A-Fa-f]+/[0-9A-Fa-f]+) on timeline (\d+)')
 NO_REWIND = 'no rewind required'
+COPY_SIZE = re.compile(r'need to copy (\d+) MB \(total source directory size is (\d+) MB\)')
 WAL_SEGMENT = re.compile(r'^[0-9A-F]{24}$')
 START_WAL = re.compile(r'^START WAL LOCATION: \S+ \(file ([0-9A-F]{24})\)', re.M)
 # pg_control states of a standby (or of a rewound data directory that was not started yet).
@@ -394,7 +409,8 @@ def rewind_argv(module, bindir, data_dir, major, dry_run):
     argv = [os.path.join(bindir, 'pg_rewind')]
     if dry_run:
         argv.append('--dry-run')
-    argv += ['--target-pgdata', data_dir, '--source-server', source_conninfo(p)]
+    # --progress makes pg_rewind say how much it copies (copy_mb, source_mb)
+    argv += ['--progress', '--target-pgdata', data_dir, '--source-server', source_conninfo(p)]
     if major >= 13:
         argv.append('--no-ensure-shutdown')
     if p['restore_target_wal']:
@@ -423,7 +439,7 @@ def tail(text):
 
 
 def parse_output(out, err):
-    """What pg_rewind said: dict(forked=True/False/None, diverged_lsn, diverged_timeline)."""
+    """What pg_rewind said: dict(forked=True/False/None, diverged_lsn, diverged_timeline, copy_mb, source_mb)."""
     text = '%s\n%s' % (out or '', err or '')
     m = DIVERGED.search(text)
     forked = None
@@ -431,7 +447,9 @@ def parse_output(out, err):
         forked = False
     elif m:
         forked = True
-    return dict(forked=forked, diverged_lsn=m.group(1) if m else None, diverged_timeline=int(m.group(2)) if m else None)
+    size = COPY_SIZE.search(text)
+    return dict(forked=forked, diverged_lsn=m.group(1) if m else None, diverged_timeline=int(m.group(2)) if m else None,
+                copy_mb=int(size.group(1)) if size else None, source_mb=int(size.group(2)) if size else None)
 
 
 _ERROR_LINE = re.compile(r'^(?:pg_rewind: )?(?:error|fatal|FATAL): *(.*)$')
@@ -498,7 +516,8 @@ class Rewinder:
         self.owner = owner
         self.data_dir = os.path.normpath(self.p['data_dir'])
         self.secrets = [self.p['source_password']]
-        self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, crash_recovered=False,
+        self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, copy_mb=None, source_mb=None,
+                           crash_recovered=False,
                            rewound=False, preserved=[], cluster_state_before=None, timeline_before=None,
                            config_file=None, crash_recovery_method=None, cmd=[], stdout_lines=[], stderr_lines=[])
         if module.check_mode:
@@ -786,6 +805,9 @@ class Rewinder:
         if restore_error:
             self.fail('pg_rewind succeeded but %s' % restore_error, hint='copy the saved files back by hand')
         r['rewound'] = True
+        size = parse_output(out, err)
+        if size['copy_mb'] is not None:
+            r.update(copy_mb=size['copy_mb'], source_mb=size['source_mb'])
         missing = self.missing_start_wal()
         if missing:
             self.fail('pg_rewind rewound %s, but the WAL segment %s holding the start of its recovery (the last common '

@@ -1,5 +1,6 @@
 """Rejoin of a diverged old primary (file order matters)."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
@@ -36,6 +37,8 @@ def test_diverged_old_primary_is_rewound_keeping_its_config():
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-v')
     assert proc.returncode == 0
     assert '"forked": true' in proc.stdout and '"rewound": true' in proc.stdout
+    copied = re.search(r'pg_rewind copied (\d+) MB of the (\d+) MB', proc.stdout)
+    assert copied and 0 < int(copied.group(1)) <= int(copied.group(2)), 'no "pg_rewind copied" line'
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2')
     assert sc.psql(PG1, "SELECT to_regclass('only_on_old') IS NULL") == 't'
     sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('after_failover') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')

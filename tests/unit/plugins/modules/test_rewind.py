@@ -20,6 +20,15 @@ CONNINFO = 'host=pg2 port=5432 user=replicator dbname=postgres application_name=
 DIVERGED_15 = ('pg_rewind: servers diverged at WAL location 0/3050A58 on timeline 1\n'
                'pg_rewind: rewinding from last common checkpoint at 0/30509E0 on timeline 1\n'
                'pg_rewind: Done!\n')
+# pg_rewind --progress of PostgreSQL 15 (a small cluster: the 35 MB are two WAL segments and the rest)
+PROGRESS_15 = ('pg_rewind: connected to server\n'
+               'pg_rewind: servers diverged at WAL location 0/3000000 on timeline 1\n'
+               'pg_rewind: rewinding from last common checkpoint at 0/2000098 on timeline 1\n'
+               'pg_rewind: reading source file list\npg_rewind: reading target file list\npg_rewind: reading WAL in target\n'
+               'pg_rewind: need to copy 35 MB (total source directory size is 57 MB)\n'
+               '    0/36530 kB (0%) copied\n36530/36530 kB (100%) copied\n'
+               'pg_rewind: creating backup label and updating control file\npg_rewind: syncing target data directory\n'
+               'pg_rewind: Done!\n')
 NO_REWIND_15 = 'pg_rewind: servers diverged at WAL location 0/3050A58 on timeline 1\npg_rewind: no rewind required\n'
 SAME_TIMELINE_15 = 'pg_rewind: source and target cluster are on the same timeline\npg_rewind: no rewind required\n'
 DIVERGED_11 = ('servers diverged at WAL location 0/5000000 on timeline 2\n'
@@ -134,7 +143,7 @@ def go(monkeypatch, data_dir, args=None, target=None, check_mode=False, euid=OWN
 
 def rewind_argv(data_dir, dry_run, extra=('--no-ensure-shutdown',), conninfo=CONNINFO):
     return ['/usr/lib/postgresql/15/bin/pg_rewind'] + (['--dry-run'] if dry_run else []) + \
-        ['--target-pgdata', data_dir, '--source-server', conninfo] + list(extra)
+        ['--progress', '--target-pgdata', data_dir, '--source-server', conninfo] + list(extra)
 
 
 RETURN_KEYS = ('changed', 'forked', 'diverged_lsn', 'diverged_timeline', 'crash_recovered', 'rewound', 'preserved',
@@ -278,11 +287,12 @@ def test_dry_run_says_nothing_useful(monkeypatch, data_dir):
 
 # ---- rewinding -----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('dry, real, lsn, tli', [
-    ((0, '', DIVERGED_15), (0, '', DIVERGED_15), '0/3050A58', 1),
-    ((0, DIVERGED_11, ''), (0, DIVERGED_11, ''), '0/5000000', 2),
+@pytest.mark.parametrize('dry, real, lsn, tli, sizes', [
+    ((0, '', DIVERGED_15), (0, '', DIVERGED_15), '0/3050A58', 1, (None, None)),
+    ((0, DIVERGED_11, ''), (0, DIVERGED_11, ''), '0/5000000', 2, (None, None)),
+    ((0, '', PROGRESS_15), (0, '', PROGRESS_15), '0/3000000', 1, (35, 57)),
 ])
-def test_rewind_when_forked(monkeypatch, data_dir, dry, real, lsn, tli):
+def test_rewind_when_forked(monkeypatch, data_dir, dry, real, lsn, tli, sizes):
     with open(os.path.join(data_dir, 'pg_ident.conf'), 'w') as f:
         f.write('# mine\n')
     target = Target(data_dir, dry=dry, real=real)
@@ -290,6 +300,7 @@ def test_rewind_when_forked(monkeypatch, data_dir, dry, real, lsn, tli):
     assert not result.get('failed'), result['msg']
     assert result['changed'] is True and result['forked'] is True and result['rewound'] is True
     assert result['diverged_lsn'] == lsn and result['diverged_timeline'] == tli
+    assert (result['copy_mb'], result['source_mb']) == sizes
     assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True), rewind_argv(data_dir, False)]
     assert result['cmd'] == rewind_argv(data_dir, False)
     assert '-R' not in result['cmd'] and '--write-recovery-conf' not in result['cmd']
