@@ -101,7 +101,9 @@ options:
         so once it is here this standby holds every commit the upstream acknowledged, and the upstream has stopped.
       - The switchover starts this module on the target asynchronously before it stops the old primary, so that the
         promotion follows the old primary's stop within a fraction of a second instead of one Ansible task later.
-      - The received position is read every 50 ms; C(pg_waldump) runs only when it has moved.
+      - The received position is read every 50 ms; C(pg_waldump) runs only when it has moved. Only a shutdown checkpoint
+        that starts at or after the position received when the wait began counts: an older one (an upstream restarted
+        cleanly and idle since) is ignored.
       - Not skipped by O(force).
     type: bool
     default: false
@@ -338,16 +340,20 @@ def wait_for_upstream_shutdown(module, q, version_num):
                       "(SELECT timeline_id FROM pg_control_checkpoint()) AS timeline")
     wal_dir = os.path.join(p['data_dir'] or row['data_directory'], 'pg_wal')
     segment_size, timeline = int(row['segment_size']), row['timeline']
-    looked_at, record = None, None
+    looked_at, record, start = None, None, None
     while True:
         state = q.fetch_one('SELECT pg_last_wal_receive_lsn()::text AS receive_lsn, '
                             '(SELECT received_tli FROM pg_stat_wal_receiver) AS received_tli')
         timeline = state['received_tli'] or timeline
         received = state['receive_lsn']
+        if start is None:
+            # Only a shutdown checkpoint that starts at or after what was received when the wait began counts:
+            # an older one (an upstream restarted cleanly and idle since) is not the stop being waited for.
+            start = parse_lsn(received) if received else 0
         if received and received != looked_at:
             looked_at = received
             record = last_record(module, bindir, wal_dir, timeline, received, segment_size)
-            if is_clean_shutdown_end(record):
+            if is_clean_shutdown_end(record) and parse_lsn(record['lsn']) >= start:
                 return received, record['lsn']
         if time.time() >= deadline:
             break

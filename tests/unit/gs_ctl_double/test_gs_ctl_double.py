@@ -612,13 +612,14 @@ class ShutdownInst:
         return os.path.join(self.bindir, name)
 
 
-@pytest.mark.parametrize('fixture, received, promoted', [
-    ('shutdown-tail-pg15.txt', '0/1527138', True),
-    ('shutdown-tail-pg13.txt', '0/15F10D8', True),
-    ('commit-tail-pg15.txt', '0/15270C0', False),       # the checkpoint has not arrived: promoting now would fork
-    ('shutdown-tail-pg15.txt', '0/1528000', False),     # more WAL after the checkpoint
+@pytest.mark.parametrize('fixture, received, since, promoted', [
+    ('shutdown-tail-pg15.txt', '0/1527138', '0/15270C0', True),
+    ('shutdown-tail-pg13.txt', '0/15F10D8', '0/15F1060', True),
+    ('commit-tail-pg15.txt', '0/15270C0', '0/15270C0', False),    # the checkpoint has not arrived: promoting would fork
+    ('shutdown-tail-pg15.txt', '0/1528000', '0/15270C0', False),    # more WAL after the checkpoint
+    ('shutdown-tail-pg15.txt', '0/1527138', '0/1527138', False),    # an older checkpoint, from before the request
 ])
-def test_switchover_waits_for_the_shutdown_checkpoint(monkeypatch, fixture, received, promoted):
+def test_switchover_waits_for_the_shutdown_checkpoint(monkeypatch, fixture, received, since, promoted):
     with open(os.path.join(WALDUMP, fixture)) as handle:
         output = handle.read()
     calls = []
@@ -628,6 +629,6 @@ def test_switchover_waits_for_the_shutdown_checkpoint(monkeypatch, fixture, rece
         return gsd.subprocess.CompletedProcess(argv, 0, stdout=output, stderr='')
 
     monkeypatch.setattr(gsd.subprocess, 'run', fake_run)
-    assert gsd._received_shutdown_checkpoint(ShutdownInst(), gsd.lsn_to_int(received)) is promoted
+    assert gsd._received_shutdown_checkpoint(ShutdownInst(), gsd.lsn_to_int(received), gsd.lsn_to_int(since)) is promoted
     assert calls[0][:5] == ['/usr/lib/postgresql/15/bin/pg_waldump', '--path', '/og/data/pg_wal', '--timeline', '1']
     assert calls[0][-2:] == ['--end', received]

@@ -423,3 +423,13 @@ def test_after_upstream_shutdown_reports_a_pg_waldump_error(monkeypatch):
 def test_after_upstream_shutdown_excludes_after_lsn(monkeypatch):
     result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True, 'after_lsn': '0/1'})
     assert result['failed'] and 'mutually exclusive' in result['msg']
+
+
+def test_after_upstream_shutdown_ignores_a_shutdown_checkpoint_already_there(monkeypatch):
+    # the upstream was restarted cleanly and has written nothing since: the last record received is an old
+    # shutdown checkpoint, which must not promote this standby before the stop being waited for
+    run = waldump_runner({'0/1527138': waldump_fixture('shutdown-tail-pg15.txt')})
+    result, servers, run = go(monkeypatch, {'after_upstream_shutdown': True, 'replay_wait_timeout': 2},
+                              local=standby(receive_lsn='0/1527138'), run=run)
+    assert result['failed'] and servers[''].in_recovery is True
+    assert 'the last record is CHECKPOINT_SHUTDOWN at 0/15270C0' in result['msg']
