@@ -102,7 +102,7 @@ options:
       - The switchover starts this module on the target asynchronously before it stops the old primary, so that the
         promotion follows the old primary's stop within a fraction of a second instead of one Ansible task later.
       - The received position is read every 50 ms; C(pg_waldump) runs only when it has moved. Only a shutdown checkpoint
-        that starts at or after the position received when the wait began counts: an older one (an upstream restarted
+        that starts at or after the position received when the wait began counts; an older one (an upstream restarted
         cleanly and idle since) is ignored.
       - Not skipped by O(force).
     type: bool
