@@ -52,10 +52,15 @@ ensure_network() {
     fi
 }
 
-# start_container NAME IP: a fresh container (an old one of the same name is removed).
+# start_container NAME IP: a fresh container (an old one of the same name is removed). Its MAC address is
+# fixed (made from IP) so that, like a real host, it keeps it across `podman kill` + `podman start`:
+# otherwise the others' ARP caches hold a stale address for seconds after the restart.
 start_container() {
+    local mac o
+    IFS=. read -r -a o <<<"$2"
+    mac=$(printf '02:42:%02x:%02x:%02x:%02x' "${o[0]}" "${o[1]}" "${o[2]}" "${o[3]}")
     podman rm -f -t 2 "$1" >/dev/null 2>&1 || true
-    podman run -d --name "$1" --hostname "$1" --network "$NET" --ip "$2" --init \
+    podman run -d --name "$1" --hostname "$1" --network "$NET" --ip "$2" --mac-address "$mac" --init \
         --shm-size 256m "$IMAGE" sleep infinity >/dev/null
 }
 

@@ -9,6 +9,8 @@
 #   BENCH_SCALE=70       pgbench scale of the database (70 = about 1 GB); 0 = no data
 #   BENCH_KEEP=0         1 = keep the containers at the end
 #   BENCH_SUBNET=10.89.213   /24 prefix of the bench network (containers get fixed addresses in it)
+#   BENCH_PGS_CONNECTION=ssh   Ansible's transport for the pgstream rig: ssh (pipelining) or podman
+#   BENCH_SSH_TIMEOUT=2  the ssh transport's connect timeout (s), as the repmgr rig's connect_timeout
 #   BENCH_PROBE_INTERVAL=0.01  pause between the probe's commits (s); BENCH_SETTLE=3 probe lead-in/out (s)
 # Results: bench/results/<timestamp>/ (results.jsonl, table.txt, every command's log, probe files).
 set -euo pipefail
@@ -66,6 +68,7 @@ ensure_network
     echo "rigs: $RIGS"
     echo "phases: $PHASES"
     echo "scale: $SCALE"
+    echo "pgstream Ansible connection: $PGS_CONNECTION$([ "$PGS_CONNECTION" = ssh ] && echo " (pipelining, connect timeout ${PGS_SSH_TIMEOUT}s)")"
     echo "git: $(git rev-parse --short HEAD)"
     echo "host: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
 } >"$RES/conditions.txt"
@@ -218,6 +221,7 @@ rejoin_pgstream() {
     [ -n "$FO_PGS_DEAD" ] || { log "pgstream rejoin skipped: no failover ran"; return 0; }
     local old=$FO_PGS_DEAD new=$FO_PGS_NEW
     diverge "$old" "$new"
+    pgs_start_sshd "$old"
     pgs_inventory "$new"
     checkpoint_all "$new"
     run_logged pgstream-rejoin-rewind pgs_playbook rejoin.yml -e "node=$old"
