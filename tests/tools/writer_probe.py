@@ -9,9 +9,12 @@ a rejoin costs a writing client:
   python tests/tools/writer_probe.py report --out probe.jsonl --hosts ... --user U --password-file F \
       [--from T] [--to T] [--json]
 
-`run` connects with `host=a,b,c target_session_attrs=read-write connect_timeout=1`, creates the table
-if missing and commits rows id = 1, 2, 3 ... (synchronous_commit = on), one per transaction. Every
-commit that returned OK is written to --out as one JSON line {id, t_send, t_ack, server}; an error is
+`run` tries every host at once, one libpq connection per host with `target_session_attrs=read-write
+connect_timeout=1`, each host again every 0.1 s on its own, and keeps the first connection that
+succeeds (so a dead host's connect timeout does not delay finding the new primary: with one multi-host
+conninfo, hosts were tried in turn and every retry waited the dead one out, about 1.1 s). It creates
+the table if missing and commits rows id = 1, 2, 3 ... (synchronous_commit = on), one per transaction.
+Every commit that returned OK is written to --out as one JSON line {id, t_send, t_ack, server}; an error is
 written as {event: error, t, id, message}, the connection is opened again (every 0.1 s) and the next
 id follows: the failed id is *unacknowledged* (it may or may not exist afterwards, and never counts
 as lost). It stops on SIGTERM/SIGINT, when --stop-file appears, or after --duration seconds.
@@ -33,6 +36,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import time
 
 __metaclass__ = type
@@ -265,14 +269,65 @@ def read_password(path):
         return f.readline().rstrip('\r\n')
 
 
-def connect(args, hosts, password):
+class NoServer(Exception):
+    """No host accepted a read-write connection."""
+
+
+def connect_first(addrs, attempt, retry_for=0.0, pause=0.1):
+    """Call attempt(addr) for every address at once, each in its own thread, and return the first
+    connection one of them returns; connections that arrive later are closed. A host whose attempt
+    fails is tried again every `pause` seconds for `retry_for` seconds, independently of the others
+    (so a standby that is promoted is found while a dead host is still timing out). Raises NoServer
+    with each host's last error when none succeeds."""
+    done = threading.Condition()
+    state = {'winner': None, 'errors': {}, 'pending': len(addrs)}
+    deadline = time.time() + retry_for
+
+    def worker(addr):
+        while True:
+            conn, error = None, None
+            try:
+                conn = attempt(addr)
+            except Exception as exc:  # pylint: disable=broad-except
+                error = _short(exc)
+            with done:
+                if conn is not None and state['winner'] is None:
+                    state['winner'], conn = conn, None
+                if error:
+                    state['errors'][addr] = error
+                finished = state['winner'] is not None or time.time() + pause >= deadline
+                if finished:
+                    state['pending'] -= 1
+                    done.notify_all()
+            _close(conn)
+            if finished:
+                return
+            time.sleep(pause)
+
+    for addr in addrs:
+        thread = threading.Thread(target=worker, args=(addr,))
+        thread.daemon = True
+        thread.start()
+    with done:
+        while state['winner'] is None and state['pending'] > 0:
+            done.wait()
+        if state['winner'] is None:
+            raise NoServer('; '.join('%s: %s' % item for item in sorted(state['errors'].items())) or 'no host')
+        return state['winner']
+
+
+def connect(args, hosts, password, retry_for=0.0):
     import psycopg2  # pylint: disable=import-outside-toplevel
-    params = conninfo_params(hosts, args.port, args.user, args.dbname)
-    if password is not None:
-        params['password'] = password
-    conn = psycopg2.connect(**params)
-    conn.autocommit = False
-    return conn
+
+    def attempt(addr):
+        params = conninfo_params([(addr, addr)], args.port, args.user, args.dbname)
+        if password is not None:
+            params['password'] = password
+        conn = psycopg2.connect(**params)
+        conn.autocommit = False
+        return conn
+
+    return connect_first([addr for _name, addr in hosts], attempt, retry_for=retry_for)
 
 
 class Stopper:
@@ -335,7 +390,7 @@ def run(args):
     while not stopper.stop():
         if conn is None:
             try:
-                conn = connect(args, hosts, password)
+                conn = connect(args, hosts, password, retry_for=2.0)
                 cur = conn.cursor()
                 cur.execute('SET synchronous_commit = on')
                 cur.execute('CREATE TABLE IF NOT EXISTS %s (id bigint PRIMARY KEY, '

@@ -2,6 +2,8 @@
 import importlib.util
 import json
 import os
+import threading
+import time
 
 import pytest
 
@@ -28,6 +30,85 @@ def test_parse_hosts(spec, expected):
 def test_parse_hosts_rejects(spec):
     with pytest.raises(ValueError):
         wp.parse_hosts(spec)
+
+
+class FakeConn:
+    def __init__(self, name):
+        self.name = name
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_connect_first_does_not_wait_for_a_dead_host():
+    dead_released, dead_gave_up = threading.Event(), threading.Event()
+    attempted = []
+
+    def attempt(addr):
+        attempted.append(addr)
+        if addr == 'dead':  # a host that never answers until the test lets it time out
+            dead_released.wait(10)
+            dead_gave_up.set()
+            raise OSError('timeout expired')
+        if addr == 'standby':
+            raise OSError('session is read-only')
+        return FakeConn(addr)
+
+    conn = wp.connect_first(['dead', 'standby', 'primary'], attempt)
+    assert conn.name == 'primary'
+    assert not dead_gave_up.is_set()  # returned while the dead host was still being waited for
+    dead_released.set()
+    assert sorted(attempted) == ['dead', 'primary', 'standby']
+
+
+def test_connect_first_finds_a_promoted_standby_while_a_dead_host_times_out():
+    dead_released, dead_gave_up = threading.Event(), threading.Event()
+    tries = []
+
+    def attempt(addr):
+        if addr == 'dead':
+            dead_released.wait(10)
+            dead_gave_up.set()
+            raise OSError('timeout expired')
+        tries.append(addr)
+        if len(tries) < 3:  # read-only twice, then promoted
+            raise OSError('session is read-only')
+        return FakeConn(addr)
+
+    conn = wp.connect_first(['dead', 'standby'], attempt, retry_for=30, pause=0.01)
+    assert conn.name == 'standby' and len(tries) == 3
+    assert not dead_gave_up.is_set()
+    dead_released.set()
+
+
+def test_connect_first_closes_a_second_read_write_connection():
+    conns = {}
+    second = threading.Event()
+
+    def attempt(addr):
+        if addr == 'b':
+            second.wait(10)
+        conns[addr] = FakeConn(addr)
+        return conns[addr]
+
+    conn = wp.connect_first(['a', 'b'], attempt)
+    assert conn.name == 'a' and not conn.closed
+    second.set()
+    for _i in range(500):  # wait (up to 5 s) for b's thread to hand its connection back
+        if 'b' in conns and conns['b'].closed:
+            break
+        time.sleep(0.01)
+    assert conns['b'].closed
+
+
+def test_connect_first_reports_every_host_when_none_answers():
+    def attempt(addr):
+        raise OSError('%s refused' % addr)
+
+    with pytest.raises(wp.NoServer) as err:
+        wp.connect_first(['x', 'y'], attempt)
+    assert str(err.value) == 'x: x refused; y: y refused'  # one attempt each without retry_for
 
 
 def test_conninfo_is_multi_host_read_write_without_password():
