@@ -205,13 +205,24 @@ fi
 # Rejoin: the killed old primary comes back as a primary (split brain), takes a few writes, is stopped
 # cleanly; then it is rejoined with pg_rewind, and re-cloned for comparison.
 # ---------------------------------------------------------------------------------------------
+diverge_writes() {  # diverge_writes NODE: 300 pgbench transactions (with BENCH_SCALE=0, 300 one-row commits)
+    if [ "$SCALE" -gt 0 ]; then
+        podman exec -u postgres "$1" pgbench -n -t 300 -c 1 postgres >>"$RES/diverge.log" 2>&1
+    else
+        printf 'INSERT INTO bench_diverge_writes VALUES (1);\n' >"$RES/diverge.sql"
+        psql_on "$1" <<<'CREATE TABLE IF NOT EXISTS bench_diverge_writes (i int)' >/dev/null
+        podman exec -i -u postgres "$1" sh -c 'cat > /tmp/diverge.sql' <"$RES/diverge.sql"
+        podman exec -u postgres "$1" pgbench -n -t 300 -c 1 -f /tmp/diverge.sql postgres >>"$RES/diverge.log" 2>&1
+    fi
+}
+
 diverge() {  # diverge OLD NEW: a few writes on both sides of the split, then OLD stopped cleanly
     podman start "$1" >/dev/null
     podman exec "$1" pg_ctlcluster 15 main start >/dev/null 2>&1 || true
     is_primary "$1" || die "$1 did not come back as a primary"
-    podman exec -u postgres "$1" pgbench -n -t 300 -c 1 postgres >>"$RES/diverge.log" 2>&1
+    diverge_writes "$1"
     psql_on "$1" <<<'CREATE TABLE bench_diverged AS SELECT generate_series(1, 1000) AS i' >/dev/null
-    podman exec -u postgres "$2" pgbench -n -t 300 -c 1 postgres >>"$RES/diverge.log" 2>&1
+    diverge_writes "$2"
     podman exec "$1" pg_ctlcluster 15 main stop -m fast
     log "$1 diverged from $2 (300 pgbench transactions and a table on each side of the split)"
 }
