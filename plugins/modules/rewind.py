@@ -46,6 +46,14 @@ description:
     from the last common checkpoint on (or get it with O(restore_target_wal)). Otherwise the rewind is impossible and the
     data directory must be cloned again, for example with M(pgstream.replication.basebackup) C(force=true) (the old data
     directory is moved aside).
+  - B(Source WAL.) After a rewind the target replays WAL from the last common checkpoint up to where the source was
+    when it was copied, through the WAL of the source's new timeline from the point of divergence on. When the source
+    has already removed the segment of that new timeline where the timelines diverged (more WAL was written there than
+    C(wal_keep_size) keeps, and no replication slot held it), the rewound server could never become consistent; it
+    would start, wait for WAL nobody has and never accept connections. The module reads the source's C(pg_wal) from the
+    file map that C(pg_rewind --dry-run --debug) prints and then refuses to rewind, changing nothing (the diverged data
+    directory stays as it was, to be moved aside by a re-clone); see O(require_source_wal). It checks the target's
+    C(pg_wal) again after the rewind.
   - When C(pg_rewind) fails after it has started to copy, the data directory may be unusable; the module says so and
     deletes nothing.
 author:
@@ -123,6 +131,13 @@ options:
         PostgreSQL 13 and later.
     type: bool
     default: false
+  require_source_wal:
+    description:
+      - Refuse to rewind when the source no longer has the WAL segment of its new timeline where the timelines diverged
+        (see B(Source WAL) above), because the rewound server could not catch up by streaming.
+      - Set V(false) only when a WAL archive that the target's C(restore_command) reads provides that WAL.
+    type: bool
+    default: true
   recovery_timeout:
     description:
       - Seconds the crashed-standby recovery may take to reach a consistent state (C(pg_ctl start -w -t)) and to stop.
@@ -141,7 +156,8 @@ attributes:
     support: full
     details:
       - Runs C(pg_rewind --dry-run) (which changes nothing) when the target was shut down cleanly and reports
-        RV(forked) and RV(would_rewind).
+        RV(forked) and RV(would_rewind); fails, as a real run would, when the source no longer has the WAL the rewound
+        server would need (O(require_source_wal)).
       - Does not run the crash recovery; RV(would_crash_recover) tells that it would be needed, and whether a fork exists
         is then unknown (RV(forked) is null).
   diff_mode:
@@ -250,6 +266,14 @@ would_rewind:
   returned: check mode
   type: bool
   sample: true
+source_wal_checked:
+  description:
+    - Whether the module saw in C(pg_rewind)'s file map that the source still has the WAL segment of its new timeline
+      where the timelines diverged (O(require_source_wal)). False when no rewind was needed, the check was turned off or
+      the file map could not be read (then a warning says so).
+  returned: always
+  type: bool
+  sample: true
 wal_restored:
   description:
     - WAL segments of the target that C(pg_rewind) deleted (the source no longer had them) and the module put back,
@@ -318,6 +342,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgstream.replication.plugins.module_utils import controldata
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run
 from ansible_collections.pgstream.replication.plugins.module_utils.datadir import postmaster_pid
+from ansible_collections.pgstream.replication.plugins.module_utils.lsn import parse_lsn
 from ansible_collections.pgstream.replication.plugins.module_utils.recovery import build_conninfo
 from ansible_collections.pgstream.replication.plugins.module_utils.singleuser import (
     CLEAN_STATES, C_LOCALE, as_owner, crash_recover, find_config_file, owner_entry, owner_passfile, standby_recover)
@@ -335,6 +360,13 @@ NO_REWIND = 'no rewind required'
 COPY_SIZE = re.compile(r'need to copy (\d+) MB \(total source directory size is (\d+) MB\)')
 WAL_SEGMENT = re.compile(r'^[0-9A-F]{24}$')
 START_WAL = re.compile(r'^START WAL LOCATION: \S+ \(file ([0-9A-F]{24})\)', re.M)
+# pg_rewind --debug prints its file map, a line per file: "pg_wal/<segment> (ACTION)". Every action but REMOVE
+# (a file only the target has) means the source has the file.
+FILEMAP_WAL = re.compile(r'^(?:pg_rewind: )?pg_wal/([0-9A-F]{24}) \(([A-Z_]+)\)\s*$', re.M)
+# --debug lines left out of stdout_lines/stderr_lines (a line per file, chunk and block)
+DEBUG_NOISE = re.compile(r'^(?:pg_rewind: )?(?:received chunk for file |block \d+$|fetched file |entry "|Not removing file |'
+                         r'getting \d+ file chunks$|\S+ \((?:COPY|COPY_TAIL|NONE|TRUNCATE|REMOVE|CREATE|UNDECIDED)\)$)')
+DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024
 # pg_control states of a standby (or of a rewound data directory that was not started yet).
 STANDBY_STATES = ('in archive recovery',)
 
@@ -356,6 +388,7 @@ def argument_spec():
         preserve=dict(type='list', elements='str',
                       default=['postgresql.auto.conf', 'postgresql.conf', 'pg_hba.conf', 'pg_ident.conf']),
         restore_target_wal=dict(type='bool', default=False),
+        require_source_wal=dict(type='bool', default=True),
         timeout=dict(type='int', default=0),
         recovery_timeout=dict(type='int', default=300),
     )
@@ -408,7 +441,8 @@ def rewind_argv(module, bindir, data_dir, major, dry_run):
     p = module.params
     argv = [os.path.join(bindir, 'pg_rewind')]
     if dry_run:
-        argv.append('--dry-run')
+        # --debug prints the file map, from which the module reads the source's pg_wal (check_source_wal)
+        argv += ['--dry-run', '--debug']
     # --progress makes pg_rewind say how much it copies (copy_mb, source_mb)
     argv += ['--progress', '--target-pgdata', data_dir, '--source-server', source_conninfo(p)]
     if major >= 13:
@@ -436,6 +470,41 @@ def step_name(argv):
 
 def tail(text):
     return (text or '').splitlines()[-TAIL:]
+
+
+def quiet_tail(text):
+    """tail() without the --debug lines of the file map, the chunks and the blocks."""
+    return [line for line in (text or '').splitlines() if not DEBUG_NOISE.match(line.strip())][-TAIL:]
+
+
+def source_wal(text):
+    """Names of the WAL segments the source has, from pg_rewind --debug's file map; None when it printed none."""
+    found = FILEMAP_WAL.findall(text or '')
+    if not found:
+        return None
+    return set(name for name, action in found if action != 'REMOVE')
+
+
+def segment_name(timeline, segno, segment_size):
+    per_id = 0x100000000 // segment_size
+    return '%08X%08X%08X' % (timeline, segno // per_id, segno % per_id)
+
+
+def missing_new_timeline_wal(names, lsn, timeline, segment_size):
+    """None when names hold the segment of a timeline later than `timeline` where `lsn` (the divergence) lies;
+    else the name that segment has on the next timeline."""
+    per_id = 0x100000000 // segment_size
+    segno = parse_lsn(lsn) // segment_size
+    for name in names:
+        if WAL_SEGMENT.match(name) and int(name[:8], 16) > timeline and \
+                int(name[8:16], 16) * per_id + int(name[16:], 16) == segno:
+            return None
+    return segment_name(timeline + 1, segno, segment_size)
+
+
+def oldest_segment(names, timeline):
+    later = [n for n in names if WAL_SEGMENT.match(n) and int(n[:8], 16) > timeline]
+    return min(later, key=lambda n: n[8:]) if later else None
 
 
 def parse_output(out, err):
@@ -517,7 +586,7 @@ class Rewinder:
         self.data_dir = os.path.normpath(self.p['data_dir'])
         self.secrets = [self.p['source_password']]
         self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, copy_mb=None, source_mb=None,
-                           crash_recovered=False,
+                           crash_recovered=False, source_wal_checked=False,
                            rewound=False, preserved=[], cluster_state_before=None, timeline_before=None,
                            config_file=None, crash_recovery_method=None, cmd=[], stdout_lines=[], stderr_lines=[])
         if module.check_mode:
@@ -544,8 +613,8 @@ class Rewinder:
             if p['source_passfile']:
                 env['PGPASSFILE'] = p['source_passfile']
             rc, out, err = run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
-        self.result['stdout_lines'] = tail(out)
-        self.result['stderr_lines'] = tail(err)
+        self.result['stdout_lines'] = quiet_tail(out)
+        self.result['stderr_lines'] = quiet_tail(err)
         return rc, out, err
 
     def failure(self, what, rc, out, err, major, midway=False):
@@ -678,6 +747,46 @@ class Rewinder:
             return None
         return name
 
+    # ---- the source's WAL ----------------------------------------------------------------------------------------
+
+    def segment_size(self, control):
+        try:
+            return int(control['raw'].get('Bytes per WAL segment') or DEFAULT_SEGMENT_SIZE)
+        except (KeyError, TypeError, ValueError):
+            return DEFAULT_SEGMENT_SIZE
+
+    def check_source_wal(self, out, err, control):
+        """Refuse (nothing changed) when the dry run's file map shows that the source removed the segment of its new
+        timeline where the timelines diverged; warn when the file map cannot be read."""
+        p, r = self.p, self.result
+        names = source_wal('%s\n%s' % (out or '', err or ''))
+        if names is None:
+            self.module.warn('pg_rewind --dry-run --debug printed no file map, so whether %s:%s still has the WAL from %s '
+                             'on was not checked' % (p['source_host'], p['source_port'], r['diverged_lsn']))
+            return
+        size = self.segment_size(control)
+        missing = missing_new_timeline_wal(names, r['diverged_lsn'], r['diverged_timeline'], size)
+        if missing:
+            oldest = oldest_segment(names, r['diverged_timeline'])
+            self.fail('rewind impossible: %s:%s no longer has the WAL where the timelines diverged (%s, after timeline %s; '
+                      'segment %s): it was removed there (more WAL was written than wal_keep_size keeps and no '
+                      'replication slot held it; its oldest segment of a later timeline is %s), so a rewound %s could '
+                      'never catch up by streaming. Nothing was changed: %s'
+                      % (p['source_host'], p['source_port'], r['diverged_lsn'], r['diverged_timeline'], missing,
+                         oldest or 'none', self.data_dir, RECLONE),
+                      hint='%s; or, when a WAL archive that the target\'s restore_command reads has %s, set '
+                           'require_source_wal=false' % (RECLONE, missing), missing_wal_segment=missing)
+        r['source_wal_checked'] = True
+
+    def check_rewound_wal(self, control):
+        """After the rewind: pg_wal (the source's segments, copied) must hold the segment where the timelines diverged."""
+        r = self.result
+        try:
+            names = os.listdir(os.path.join(self.data_dir, 'pg_wal'))
+        except OSError:
+            return None
+        return missing_new_timeline_wal(names, r['diverged_lsn'], r['diverged_timeline'], self.segment_size(control))
+
     # ---- steps -------------------------------------------------------------------------------------------------------
 
     def recover(self, bindir, major):
@@ -773,6 +882,8 @@ class Rewinder:
             self.fail('pg_rewind --dry-run succeeded but reported neither "%s" nor "servers diverged at WAL location"; '
                       'cannot tell whether %s forked' % (NO_REWIND, self.data_dir), hint='see stdout_lines/stderr_lines')
         recovered = ' after %s crash recovery' % r['crash_recovery_method'] if r['crash_recovered'] else ''
+        if r['forked'] and p['require_source_wal']:
+            self.check_source_wal(out, err, before)
         if not r['forked']:
             if self.module.check_mode:
                 r['would_rewind'] = False
@@ -808,6 +919,13 @@ class Rewinder:
         size = parse_output(out, err)
         if size['copy_mb'] is not None:
             r.update(copy_mb=size['copy_mb'], source_mb=size['source_mb'])
+        missing = self.check_rewound_wal(before) if p['require_source_wal'] else None
+        if missing:
+            self.fail('pg_rewind rewound %s, but its pg_wal lacks the WAL segment %s where the timelines diverged: the '
+                      'source %s:%s no longer had it, so the rewound server cannot catch up by streaming and the data '
+                      'directory is unusable (nothing was deleted): %s'
+                      % (self.data_dir, missing, p['source_host'], p['source_port'], RECLONE),
+                      hint='provide %s through restore_command, or %s' % (missing, RECLONE), missing_wal_segment=missing)
         missing = self.missing_start_wal()
         if missing:
             self.fail('pg_rewind rewound %s, but the WAL segment %s holding the start of its recovery (the last common '

@@ -142,7 +142,7 @@ def go(monkeypatch, data_dir, args=None, target=None, check_mode=False, euid=OWN
 
 
 def rewind_argv(data_dir, dry_run, extra=('--no-ensure-shutdown',), conninfo=CONNINFO):
-    return ['/usr/lib/postgresql/15/bin/pg_rewind'] + (['--dry-run'] if dry_run else []) + \
+    return ['/usr/lib/postgresql/15/bin/pg_rewind'] + (['--dry-run', '--debug'] if dry_run else []) + \
         ['--progress', '--target-pgdata', data_dir, '--source-server', conninfo] + list(extra)
 
 
@@ -633,3 +633,101 @@ def test_start_segment_nobody_has(monkeypatch, data_dir):
     result, runner, target = go(monkeypatch, data_dir, target=target)
     assert result['failed'] and result['rewound'] is True
     assert '000000010000000000000001' in result['msg'] and 'restore_command' in result['hint']
+
+
+# ---- the source's WAL from the divergence on (require_source_wal) ---------------------------------------------------
+
+def rewind_fixture(name):
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'fixtures',
+                        'pg_rewind', name)
+    with open(path) as f:
+        return f.read()
+
+
+SOURCE_HAS_WAL = 'pg15_dry_run_debug_source_has_wal.txt'
+SOURCE_REMOVED_WAL = 'pg15_dry_run_debug_source_removed_wal.txt'
+DEBUG_WORDS = ('received chunk', '(COPY)', '(REMOVE)', '(NONE)', 'block 17', 'fetched file', 'excluded from source',
+               'Not removing', 'file chunks')
+
+
+@pytest.mark.parametrize('names, lsn, tli, size, missing', [
+    # the fork's segment on a later timeline is there (the real fixture's case: diverged at 0/3000000 on timeline 1)
+    (['00000002.history', '000000020000000000000003', '000000020000000000000004'], '0/3000000', 1, 16 << 20, None),
+    (['000000030000000000000003'], '0/3000000', 1, 16 << 20, None),  # a later timeline than the next one
+    # removed there: only later segments, or the fork's segment number only on the common timeline
+    (['000000020000000000000007', 'archive_status'], '0/3000000', 1, 16 << 20, '000000020000000000000003'),
+    (['000000010000000000000003'], '0/3050A58', 1, 16 << 20, '000000020000000000000003'),
+    ([], '0/3FFFFFF', 4, 16 << 20, '000000050000000000000003'),
+    # a log id above 0, and other segment sizes (initdb --wal-segsize)
+    (['0000000300000001000000FF'], '1/FF000028', 2, 16 << 20, None),
+    (['000000030000000100000000'], '1/FF000028', 2, 16 << 20, '0000000300000001000000FF'),
+    (['000000020000000000000000'], '0/3000000', 1, 64 << 20, None),
+    (['000000020000000100000001'], '1/40000000', 1, 1 << 30, None),
+    (['000000020000000100000000'], '1/40000000', 1, 1 << 30, '000000020000000100000001'),
+])
+def test_missing_new_timeline_wal(names, lsn, tli, size, missing):
+    assert rewind.missing_new_timeline_wal(names, lsn, tli, size) == missing
+
+
+def test_source_wal_from_the_file_map():
+    assert rewind.source_wal(rewind_fixture(SOURCE_HAS_WAL)) == set(['000000020000000000000003', '000000020000000000000004'])
+    assert rewind.source_wal(rewind_fixture(SOURCE_REMOVED_WAL)) == set(
+        '0000000200000000000000%s' % n for n in ('07', '08', '09', '0A', '0B'))
+    # PostgreSQL 10 and 11 printf the file map without the prefix; no file map at all is None
+    assert rewind.source_wal('pg_wal/000000020000000000000005 (COPY)\npg_wal/000000010000000000000001 (REMOVE)\n') == \
+        set(['000000020000000000000005'])
+    assert rewind.source_wal(DIVERGED_15) is None
+
+
+def test_rewinds_when_the_source_has_the_wal_of_the_fork(monkeypatch, data_dir):
+    target = Target(data_dir, dry=(0, '', rewind_fixture(SOURCE_HAS_WAL)), real=(0, '', PROGRESS_15))
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert not result.get('failed'), result['msg']
+    assert result['rewound'] is True and result['source_wal_checked'] is True
+    assert (result['diverged_lsn'], result['diverged_timeline']) == ('0/3000000', 1)
+    assert not [w for w in result['_warnings'] if 'file map' in w]
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_refuses_when_the_source_removed_the_wal_of_the_fork(monkeypatch, data_dir, check_mode):
+    """The source wrote more WAL than it keeps since the fork: a rewound target could never catch up, so nothing is
+    changed and the reason is given (a re-clone then moves the diverged data directory aside, intact)."""
+    target = Target(data_dir, dry=(0, '', rewind_fixture(SOURCE_REMOVED_WAL)))
+    result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=check_mode)
+    assert result['failed'] and result['rewound'] is False and result['source_wal_checked'] is False
+    assert runner.argvs('pg_rewind') == [rewind_argv(data_dir, True)]
+    assert target.files_during_rewind is None
+    assert result['missing_wal_segment'] == '000000020000000000000003'
+    msg = result['msg']
+    assert msg.startswith('rewind impossible: pg2:5432 no longer has the WAL where the timelines diverged (0/3000000, '
+                          'after timeline 1; segment 000000020000000000000003)')
+    assert 'oldest segment of a later timeline is 000000020000000000000007' in msg and 'Nothing was changed' in msg
+    assert 'require_source_wal=false' in result['hint'] and 'basebackup force=true' in result['hint']
+    # the file map, chunk and block lines of --debug are not in the returned tail; pg_rewind's own lines are
+    assert 'pg_rewind: need to copy 83 MB (total source directory size is 102 MB)' in result['stderr_lines']
+    assert 'pg_rewind: servers diverged at WAL location 0/3000000 on timeline 1' in result['stderr_lines']
+    assert not [line for line in result['stderr_lines'] if any(w in line for w in DEBUG_WORDS)]
+
+
+def test_require_source_wal_false_rewinds_anyway(monkeypatch, data_dir):
+    target = Target(data_dir, dry=(0, '', rewind_fixture(SOURCE_REMOVED_WAL)), real=(0, '', PROGRESS_15))
+    os.mkdir(os.path.join(data_dir, 'pg_wal'))  # empty after the rewind: the post-check would fail if it ran
+    result, runner, target = go(monkeypatch, data_dir, target=target, args=dict(require_source_wal=False))
+    assert not result.get('failed'), result['msg']
+    assert result['rewound'] is True and result['source_wal_checked'] is False
+
+
+def test_no_file_map_is_a_warning(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(0, '', DIVERGED_15)))
+    assert not result.get('failed') and result['rewound'] is True and result['source_wal_checked'] is False
+    assert [w for w in result['_warnings'] if 'printed no file map' in w and '0/3050A58' in w]
+
+
+def test_rewound_pg_wal_without_the_fork_segment_fails(monkeypatch, data_dir):
+    """The check after the rewind: pg_wal now holds the source's segments, and the fork's one is not among them."""
+    target = wal_target(data_dir, '000000010000000000000002', source_has=('000000010000000000000003',
+                                                                          '000000020000000000000007'))
+    result, runner, target = go(monkeypatch, data_dir, target=target)
+    assert result['failed'] and result['rewound'] is True
+    assert result['missing_wal_segment'] == '000000020000000000000003'
+    assert 'lacks the WAL segment 000000020000000000000003' in result['msg'] and 'unusable' in result['msg']
