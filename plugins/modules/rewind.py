@@ -47,13 +47,14 @@ description:
     data directory must be cloned again, for example with M(pgstream.replication.basebackup) C(force=true) (the old data
     directory is moved aside).
   - B(Source WAL.) After a rewind the target replays WAL from the last common checkpoint up to where the source was
-    when it was copied, through the WAL of the source's new timeline from the point of divergence on. When the source
-    has already removed the segment of that new timeline where the timelines diverged (more WAL was written there than
-    C(wal_keep_size) keeps, and no replication slot held it), the rewound server could never become consistent; it
+    when it was copied, through the source's WAL from the point of divergence on (on the source's new timeline when the
+    source was promoted, on the common one when the target is the one that was). When the source has already removed
+    the segment where the timelines diverged (more WAL was written there than C(wal_keep_size) keeps, and no replication
+    slot held it), the rewound server could never become consistent; it
     would start, wait for WAL nobody has and never accept connections. The module reads the source's C(pg_wal) from the
     file map that C(pg_rewind --dry-run --debug) prints and then refuses to rewind, changing nothing (the diverged data
-    directory stays as it was, to be moved aside by a re-clone); see O(require_source_wal). It checks the target's
-    C(pg_wal) again after the rewind.
+    directory stays as it was, to be moved aside by a re-clone); see O(require_source_wal). The check is made once,
+    before the rewind.
   - When C(pg_rewind) fails after it has started to copy, the data directory may be unusable; the module says so and
     deletes nothing.
 author:
@@ -133,7 +134,7 @@ options:
     default: false
   require_source_wal:
     description:
-      - Refuse to rewind when the source no longer has the WAL segment of its new timeline where the timelines diverged
+      - Refuse to rewind when the source no longer has its WAL segment where the timelines diverged
         (see B(Source WAL) above), because the rewound server could not catch up by streaming.
       - Set V(false) only when a WAL archive that the target's C(restore_command) reads provides that WAL.
     type: bool
@@ -268,8 +269,8 @@ would_rewind:
   sample: true
 source_wal_checked:
   description:
-    - Whether the module saw in C(pg_rewind)'s file map that the source still has the WAL segment of its new timeline
-      where the timelines diverged (O(require_source_wal)). False when no rewind was needed, the check was turned off or
+    - Whether the module saw in C(pg_rewind)'s file map that the source still has its WAL segment where the timelines
+      diverged (O(require_source_wal)). False when no rewind was needed, the check was turned off or
       the file map could not be read (then a warning says so).
   returned: always
   type: bool
@@ -367,6 +368,8 @@ FILEMAP_WAL = re.compile(r'^(?:pg_rewind: )?pg_wal/([0-9A-F]{24}) \(([A-Z_]+)\)\
 DEBUG_NOISE = re.compile(r'^(?:pg_rewind: )?(?:received chunk for file |block \d+$|fetched file |entry "|Not removing file |'
                          r'getting \d+ file chunks$|\S+ \((?:COPY|COPY_TAIL|NONE|TRUNCATE|REMOVE|CREATE|UNDECIDED)\)$)')
 DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024
+SOURCE_HISTORY = re.compile(r'Source timeline history:\s*\n((?:(?:pg_rewind: )?\d+: [0-9A-F]+/[0-9A-F]+ - [0-9A-F]+/[0-9A-F]+\s*\n?)+)')
+HISTORY_ENTRY = re.compile(r'(\d+): ([0-9A-F]+/[0-9A-F]+) - ([0-9A-F]+/[0-9A-F]+)')
 # pg_control states of a standby (or of a rewound data directory that was not started yet).
 STANDBY_STATES = ('in archive recovery',)
 
@@ -490,20 +493,36 @@ def segment_name(timeline, segno, segment_size):
     return '%08X%08X%08X' % (timeline, segno // per_id, segno % per_id)
 
 
-def missing_new_timeline_wal(names, lsn, timeline, segment_size):
-    """None when names hold the segment of a timeline later than `timeline` where `lsn` (the divergence) lies;
-    else the name that segment has on the next timeline."""
+def source_timeline_at(text, lsn):
+    """The source's timeline that holds `lsn`, from the "Source timeline history" pg_rewind --debug prints
+    ("N: begin - end", end 0/0 for the current one); None when it printed none."""
+    m = SOURCE_HISTORY.search(text or '')
+    if not m:
+        return None
+    point = parse_lsn(lsn)
+    for tli, begin, end in HISTORY_ENTRY.findall(m.group(1)):
+        end = parse_lsn(end)
+        if parse_lsn(begin) <= point and (end == 0 or point < end):
+            return int(tli)
+    return None
+
+
+def missing_fork_wal(names, lsn, timeline, segment_size, source_timeline=None):
+    """None when names hold a segment, of the common timeline `timeline` or a later one, where `lsn` (the divergence)
+    lies: the source's WAL from the fork on (on the common timeline when the target is the one that forked, on the
+    source's new timeline when the source was promoted). Else the name of the segment the rewound target needs
+    (on `source_timeline`, the source's timeline at `lsn`, when known)."""
     per_id = 0x100000000 // segment_size
     segno = parse_lsn(lsn) // segment_size
     for name in names:
-        if WAL_SEGMENT.match(name) and int(name[:8], 16) > timeline and \
+        if WAL_SEGMENT.match(name) and int(name[:8], 16) >= timeline and \
                 int(name[8:16], 16) * per_id + int(name[16:], 16) == segno:
             return None
-    return segment_name(timeline + 1, segno, segment_size)
+    return segment_name(source_timeline or timeline, segno, segment_size)
 
 
 def oldest_segment(names, timeline):
-    later = [n for n in names if WAL_SEGMENT.match(n) and int(n[:8], 16) > timeline]
+    later = [n for n in names if WAL_SEGMENT.match(n) and int(n[:8], 16) >= timeline]
     return min(later, key=lambda n: n[8:]) if later else None
 
 
@@ -764,28 +783,20 @@ class Rewinder:
             self.module.warn('pg_rewind --dry-run --debug printed no file map, so whether %s:%s still has the WAL from %s '
                              'on was not checked' % (p['source_host'], p['source_port'], r['diverged_lsn']))
             return
-        size = self.segment_size(control)
-        missing = missing_new_timeline_wal(names, r['diverged_lsn'], r['diverged_timeline'], size)
+        text = '%s\n%s' % (out or '', err or '')
+        missing = missing_fork_wal(names, r['diverged_lsn'], r['diverged_timeline'], self.segment_size(control),
+                                   source_timeline_at(text, r['diverged_lsn']))
         if missing:
             oldest = oldest_segment(names, r['diverged_timeline'])
-            self.fail('rewind impossible: %s:%s no longer has the WAL where the timelines diverged (%s, after timeline %s; '
+            self.fail('rewind impossible: %s:%s no longer has the WAL where the timelines diverged (%s, timeline %s; '
                       'segment %s): it was removed there (more WAL was written than wal_keep_size keeps and no '
-                      'replication slot held it; its oldest segment of a later timeline is %s), so a rewound %s could '
+                      'replication slot held it; its oldest segment from that timeline on is %s), so a rewound %s could '
                       'never catch up by streaming. Nothing was changed: %s'
                       % (p['source_host'], p['source_port'], r['diverged_lsn'], r['diverged_timeline'], missing,
                          oldest or 'none', self.data_dir, RECLONE),
                       hint='%s; or, when a WAL archive that the target\'s restore_command reads has %s, set '
                            'require_source_wal=false' % (RECLONE, missing), missing_wal_segment=missing)
         r['source_wal_checked'] = True
-
-    def check_rewound_wal(self, control):
-        """After the rewind: pg_wal (the source's segments, copied) must hold the segment where the timelines diverged."""
-        r = self.result
-        try:
-            names = os.listdir(os.path.join(self.data_dir, 'pg_wal'))
-        except OSError:
-            return None
-        return missing_new_timeline_wal(names, r['diverged_lsn'], r['diverged_timeline'], self.segment_size(control))
 
     # ---- steps -------------------------------------------------------------------------------------------------------
 
@@ -919,13 +930,6 @@ class Rewinder:
         size = parse_output(out, err)
         if size['copy_mb'] is not None:
             r.update(copy_mb=size['copy_mb'], source_mb=size['source_mb'])
-        missing = self.check_rewound_wal(before) if p['require_source_wal'] else None
-        if missing:
-            self.fail('pg_rewind rewound %s, but its pg_wal lacks the WAL segment %s where the timelines diverged: the '
-                      'source %s:%s no longer had it, so the rewound server cannot catch up by streaming and the data '
-                      'directory is unusable (nothing was deleted): %s'
-                      % (self.data_dir, missing, p['source_host'], p['source_port'], RECLONE),
-                      hint='provide %s through restore_command, or %s' % (missing, RECLONE), missing_wal_segment=missing)
         missing = self.missing_start_wal()
         if missing:
             self.fail('pg_rewind rewound %s, but the WAL segment %s holding the start of its recovery (the last common '
