@@ -10,6 +10,7 @@ PG1, PG2 = 'pgs-rj-pg1', 'pgs-rj-pg2'
 NETWORK = 'pgstream-rj'
 APP = dict((n, n.replace('-', '_')) for n in (PG1, PG2))
 DATA = '/var/lib/postgresql/%s/main' % sc.PG_MAJOR
+SLOT = 'pgstream_' + APP[PG1]
 testinfra_hosts = [PG1]
 
 
@@ -69,3 +70,53 @@ def test_rewind_impossible_is_refused_then_recloned_when_allowed():
     moved = sc.podman('exec', PG1, 'sh', '-c', 'ls -d %s.moved-*' % DATA)
     assert moved.startswith(DATA + '.moved-')
     assert sc.podman('exec', PG1, 'ls', moved + '/PG_VERSION')
+
+
+def ls(container, pattern):
+    """The paths matching a shell pattern in the container (sorted), [] when none."""
+    out = sc.podman('exec', container, 'sh', '-c', 'ls -d %s 2>/dev/null || true' % pattern)
+    return sorted(out.split())
+
+
+def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
+    """pg1 (a standby of pg2) is cut off, promoted and diverges. pg2 loses pg1's slot and, with wal_keep_size=0, removes
+    the WAL where the timelines forked: a rewound pg1 could never catch up. rejoin refuses before changing anything;
+    with allow_reclone=true pg1 is re-cloned and its diverged data directory moved aside as it was."""
+    moved_before = ls(PG1, DATA + '.moved-*')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    ip = sc.address(PG1, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG1)
+    try:
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'start')
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'promote')
+        sc.wait_for(lambda: not sc.in_recovery(PG1), 30, 'pg1 promoted')
+        sc.psql(PG1, 'CREATE TABLE only_on_old3 AS SELECT 1 AS one')
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+        sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
+        sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
+        sc.psql(PG2, 'SELECT pg_reload_conf()')
+        for i in range(4):
+            sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS after_fork (i int); INSERT INTO after_fork VALUES (%d); '
+                         'SELECT pg_switch_wal()' % i)
+        sc.psql(PG2, 'CHECKPOINT')
+        sc.psql(PG2, 'CHECKPOINT')
+    finally:
+        sc.podman('network', 'connect', '--ip', ip, NETWORK, PG1)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    assert 'cannot be rewound' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    fork = re.search(r'rewind impossible: \S+ no longer has the WAL where the timelines diverged \(\S+, timeline \d+; '
+                     r'segment ([0-9A-F]{24})\)', proc.stdout)
+    assert fork, 'no "rewind impossible" reason'
+    assert not ls(PG2, '%s/pg_wal/%s' % (DATA, fork.group(1))), 'pg2 still has the segment of the fork'
+    assert ls(PG1, DATA + '/backup_label') == [], 'pg1 was rewound although it was refused'
+
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
+    sc.psql(PG2, 'SELECT pg_reload_conf()')
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
+    assert sc.psql(PG1, "SELECT to_regclass('only_on_old3') IS NULL") == 't'
+    moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
+    assert len(moved) == 1 and ls(PG1, moved[0] + '/PG_VERSION')
+    assert ls(PG1, moved[0] + '/backup_label') == [], 'the moved-aside data directory was rewound'
