@@ -775,15 +775,15 @@ class Rewinder:
             return DEFAULT_SEGMENT_SIZE
 
     def check_source_wal(self, out, err, control):
-        """Refuse (nothing changed) when the dry run's file map shows that the source removed the segment of its new
-        timeline where the timelines diverged; warn when the file map cannot be read."""
+        """Refuse (nothing changed) when the dry run's file map shows that the source removed its segment where the
+        timelines diverged; warn when the file map cannot be read."""
         p, r = self.p, self.result
-        names = source_wal('%s\n%s' % (out or '', err or ''))
+        text = '%s\n%s' % (out or '', err or '')
+        names = source_wal(text)
         if names is None:
             self.module.warn('pg_rewind --dry-run --debug printed no file map, so whether %s:%s still has the WAL from %s '
                              'on was not checked' % (p['source_host'], p['source_port'], r['diverged_lsn']))
             return
-        text = '%s\n%s' % (out or '', err or '')
         missing = missing_fork_wal(names, r['diverged_lsn'], r['diverged_timeline'], self.segment_size(control),
                                    source_timeline_at(text, r['diverged_lsn']))
         if missing:
