@@ -55,6 +55,10 @@ description:
     file map that C(pg_rewind --dry-run --debug) prints and then refuses to rewind, changing nothing (the diverged data
     directory stays as it was, to be moved aside by a re-clone); see O(require_source_wal). The check is made once,
     before the rewind.
+  - When no rewind is needed, the target streams from where its own WAL ends (found with C(pg_waldump --stats) from its
+    last checkpoint on), so the source must still have that segment; the module lists the source's C(pg_wal) with
+    C(psql) (C(pg_ls_dir), one of the grants above) and otherwise refuses the same way - a node that stayed away too long
+    must be cloned again. When either cannot be read, a warning says the check was not made.
   - When C(pg_rewind) fails after it has started to copy, the data directory may be unusable; the module says so and
     deletes nothing.
 author:
@@ -135,7 +139,8 @@ options:
   require_source_wal:
     description:
       - Refuse to rewind when the source no longer has its WAL segment where the timelines diverged
-        (see B(Source WAL) above), because the rewound server could not catch up by streaming.
+        (see B(Source WAL) above), because the rewound server could not catch up by streaming; when no rewind is
+        needed, fail when the source no longer has the segment where the target's own WAL ends.
       - Set V(false) only when a WAL archive that the target's C(restore_command) reads provides that WAL.
     type: bool
     default: true
@@ -166,8 +171,8 @@ attributes:
   platform:
     platforms: posix
 requirements:
-  - C(pg_rewind), C(pg_controldata), C(pg_ctl) and C(postgres) of the data directory's major version; C(runuser) (util-linux) when
-    run as root; C(timeout) (coreutils) when O(timeout) is set.
+  - C(pg_rewind), C(pg_controldata), C(pg_ctl), C(postgres), C(pg_waldump) and C(psql) of the data directory's major version;
+    C(runuser) (util-linux) when run as root; C(timeout) (coreutils) when O(timeout) is set.
 notes:
   - Run as root (C(become=true)) or as O(owner).
   - Only the source's major version is supported as the target's; C(pg_rewind) refuses other combinations.
@@ -370,6 +375,14 @@ DEBUG_NOISE = re.compile(r'^(?:pg_rewind: )?(?:received chunk for file |block \d
 DEFAULT_SEGMENT_SIZE = 16 * 1024 * 1024
 SOURCE_HISTORY = re.compile(r'Source timeline history:\s*\n((?:(?:pg_rewind: )?\d+: [0-9A-F]+/[0-9A-F]+ - [0-9A-F]+/[0-9A-F]+\s*\n?)+)')
 HISTORY_ENTRY = re.compile(r'(\d+): ([0-9A-F]+/[0-9A-F]+) - ([0-9A-F]+/[0-9A-F]+)')
+# Where pg_waldump --stats, reading the target's own WAL from its last checkpoint on, stops (PostgreSQL 10-18):
+#   error in WAL record at 0/1B36938: invalid record length at 0/1B369B0: wanted 24, got 0
+#   error in WAL record at X: unexpected pageaddr 0/1000000 in log segment 000000010000000000000004, offset 0
+#   could not find file "000000010000000000000001": No such file or directory
+WAL_END_AT = re.compile(r'error in WAL record at ([0-9A-F]+/[0-9A-F]+): (.*)$', re.M)
+WAL_END_LSN = re.compile(r'invalid record length at ([0-9A-F]+/[0-9A-F]+)')
+WAL_END_SEGMENT = re.compile(r'(?:in (?:log|WAL) segment |could not (?:find|open) file "(?:[^"]*/)?)([0-9A-F]{24})')
+SOURCE_WAL_SQL = "SELECT name FROM pg_ls_dir('pg_wal', true, false) AS name"
 # pg_control states of a standby (or of a rewound data directory that was not started yet).
 STANDBY_STATES = ('in archive recovery',)
 
@@ -521,6 +534,21 @@ def missing_fork_wal(names, lsn, timeline, segment_size, source_timeline=None):
     return segment_name(source_timeline or timeline, segno, segment_size)
 
 
+def local_wal_end_segment(text, segment_size):
+    """The number of the segment in which the target's own WAL ends, from what pg_waldump said when it stopped reading
+    it; None when that is not in text."""
+    m = WAL_END_AT.search(text or '')
+    detail = m.group(2) if m else (text or '')
+    seg = WAL_END_SEGMENT.search(detail)
+    if seg:
+        name = seg.group(1)
+        return int(name[8:16], 16) * (0x100000000 // segment_size) + int(name[16:], 16)
+    if not m:
+        return None
+    end = WAL_END_LSN.search(detail)
+    return parse_lsn(end.group(1) if end else m.group(1)) // segment_size
+
+
 def oldest_segment(names, timeline):
     later = [n for n in names if WAL_SEGMENT.match(n) and int(n[:8], 16) >= timeline]
     return min(later, key=lambda n: n[8:]) if later else None
@@ -619,19 +647,22 @@ class Rewinder:
 
     # ---- running pg_rewind ---------------------------------------------------------------------------------------
 
-    def pg_rewind(self, argv):
+    def run_with_source_password(self, argv):
+        """Run argv (a client of the source) with the password in PGPASSFILE, never on the command line."""
         p = self.p
         env = dict(C_LOCALE)
-        self.result['cmd'] = [redact(a, self.secrets) for a in argv]
         if p['source_password']:
             with owner_passfile(self.owner, p['source_host'], p['source_port'], p['source_user'],
                                 p['source_password']) as path:
                 env['PGPASSFILE'] = path
-                rc, out, err = run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
-        else:
-            if p['source_passfile']:
-                env['PGPASSFILE'] = p['source_passfile']
-            rc, out, err = run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+                return run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+        if p['source_passfile']:
+            env['PGPASSFILE'] = p['source_passfile']
+        return run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+
+    def pg_rewind(self, argv):
+        self.result['cmd'] = [redact(a, self.secrets) for a in argv]
+        rc, out, err = self.run_with_source_password(argv)
         self.result['stdout_lines'] = quiet_tail(out)
         self.result['stderr_lines'] = quiet_tail(err)
         return rc, out, err
@@ -798,6 +829,50 @@ class Rewinder:
                            'require_source_wal=false' % (RECLONE, missing), missing_wal_segment=missing)
         r['source_wal_checked'] = True
 
+    def source_wal_files(self, bindir):
+        """The file names in the source's pg_wal (psql, pg_ls_dir - one of the rewind grants), or None with a warning."""
+        argv = as_owner(self.module, self.p['owner'], [os.path.join(bindir, 'psql'), '-XAtq', '-v', 'ON_ERROR_STOP=1',
+                                                       '-d', source_conninfo(self.p), '-c', SOURCE_WAL_SQL])
+        rc, out, err = self.run_with_source_password(argv)
+        if rc != 0:
+            self.module.warn('could not list the pg_wal of %s:%s (%s), so whether it still has the WAL %s needs next was '
+                             'not checked' % (self.p['source_host'], self.p['source_port'],
+                                              ' '.join((err or out or 'rc=%d' % rc).split())[-300:], self.data_dir))
+            return None
+        return set(line.strip() for line in out.splitlines() if line.strip())
+
+    def check_catch_up(self, bindir, control):
+        """No rewind needed: refuse (nothing changed) when the source no longer has the segment in which the target's own
+        WAL ends - from there on the target must stream it, and could not; warn when that cannot be told."""
+        p, r = self.p, self.result
+        size = self.segment_size(control)
+        argv = as_owner(self.module, p['owner'], [os.path.join(bindir, 'pg_waldump'), '--stats', '--path',
+                                                  os.path.join(self.data_dir, 'pg_wal'), '--timeline',
+                                                  str(control['timeline']), '--start', control['checkpoint_lsn']])
+        rc, out, err = run(self.module, argv, env=C_LOCALE)
+        segno = local_wal_end_segment('%s\n%s' % (err or '', out or ''), size)
+        if segno is None:
+            said = ' '.join((err or out or '').split())[-300:]
+            self.module.warn('could not tell where the WAL of %s ends (pg_waldump rc=%d: %s), so whether %s:%s still has '
+                             'the WAL it needs next was not checked'
+                             % (self.data_dir, rc, said, p['source_host'], p['source_port']))
+            return
+        names = self.source_wal_files(bindir)
+        if names is None:
+            return
+        lsn = '%X/%X' % ((segno * size) >> 32, (segno * size) & 0xFFFFFFFF)
+        missing = missing_fork_wal(names, lsn, control['timeline'], size)
+        if missing:
+            oldest = oldest_segment(names, control['timeline'])
+            self.fail('no rewind is needed, but %s cannot catch up: its own WAL ends in segment %s, and %s:%s no longer '
+                      'has the WAL from there on (more WAL was written there than wal_keep_size keeps and no replication '
+                      'slot held it; its oldest segment from timeline %s on is %s). Nothing was changed: %s'
+                      % (self.data_dir, missing, p['source_host'], p['source_port'], control['timeline'], oldest or 'none',
+                         RECLONE),
+                      hint='%s; or, when a WAL archive that the target\'s restore_command reads has %s, set '
+                           'require_source_wal=false' % (RECLONE, missing), missing_wal_segment=missing)
+        r['source_wal_checked'] = True
+
     # ---- steps -------------------------------------------------------------------------------------------------------
 
     def recover(self, bindir, major):
@@ -896,6 +971,9 @@ class Rewinder:
         if r['forked'] and p['require_source_wal']:
             self.check_source_wal(out, err, before)
         if not r['forked']:
+            if p['require_source_wal']:
+                self.check_catch_up(bindir, controldata.read(self.module, self.data_dir, bindir) if r['crash_recovered']
+                                    else before)
             if self.module.check_mode:
                 r['would_rewind'] = False
             self.exit('no rewind required: %s (timeline %s) can follow %s:%s%s'

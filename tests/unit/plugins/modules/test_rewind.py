@@ -34,6 +34,10 @@ SAME_TIMELINE_15 = 'pg_rewind: source and target cluster are on the same timelin
 DIVERGED_11 = ('servers diverged at WAL location 0/5000000 on timeline 2\n'
                'rewinding from last common checkpoint at 0/4000060 on timeline 2\nDone!\n')
 NO_REWIND_11 = 'servers diverged at WAL location 0/5000000 on timeline 2\nno rewind required\n'
+# pg_waldump --stats from the target's last checkpoint (0/30509E0 in controldata_text) to the end of its WAL, and the
+# source's pg_wal as psql lists it (SOURCE_WAL_SQL): it still has segment 3, where that WAL ends
+WAL_END_15 = 'pg_waldump: error: error in WAL record at 0/30509E0: invalid record length at 0/3050A58: wanted 24, got 0\n'
+SOURCE_WAL_15 = '000000010000000000000003\n000000010000000000000004\narchive_status\n'
 
 
 def controldata_text(state, timeline=1):
@@ -51,12 +55,15 @@ class Target:
     """The target data directory and the programs that act on it."""
 
     def __init__(self, path, state='shut down', dry=(0, '', NO_REWIND_15), real=(0, '', DIVERGED_15),
+                 waldump=(1, '', WAL_END_15), source_wal=(0, SOURCE_WAL_15, ''),
                  single=(0, 'PostgreSQL stand-alone backend 15.8\nbackend> ', ''), single_state='shut down',
                  pg_ctl_start=(0, 'waiting for server to start.... done\nserver started\n', ''), start_leaves_running=True,
                  standby_state='shut down in recovery'):
         self.path = path
         self.state = state
         self.dry = dry
+        self.waldump = waldump
+        self.source_wal = source_wal
         self.real = real
         self.single = single
         self.single_state = single_state
@@ -129,7 +136,8 @@ def go(monkeypatch, data_dir, args=None, target=None, check_mode=False, euid=OWN
     setup(monkeypatch, euid=euid, pid=pid)
     target = target or Target(data_dir)
     runner = FakeRunner({'pg_controldata': target.pg_controldata, 'postgres': target.postgres,
-                         'pg_rewind': target.pg_rewind, 'pg_ctl': target.pg_ctl})
+                         'pg_rewind': target.pg_rewind, 'pg_ctl': target.pg_ctl,
+                         'pg_waldump': lambda argv, kw: target.waldump, 'psql': lambda argv, kw: target.source_wal})
     all_args = dict(data_dir=data_dir, source_host='pg2', source_password=PASSWORD)
     all_args.update(args or {})
     if all_args.get('source_password') is None:
@@ -224,9 +232,13 @@ def test_no_rewind_required(monkeypatch, data_dir, dry, lsn, tli, check_mode):
         assert 'would_rewind' not in result
 
 
+def last_call(runner, name):
+    return [c for c in runner.calls if FakeRunner.program(c[0])[0] == name][-1]
+
+
 def test_dry_run_environment_and_passfile(monkeypatch, data_dir):
     result, runner, target = go(monkeypatch, data_dir)
-    argv, kw, snapshot = runner.calls[-1]
+    argv, kw, snapshot = last_call(runner, 'pg_rewind')
     env = kw['environ_update']
     assert env['LC_ALL'] == 'C' and kw['cwd'] == '/'
     assert snapshot == {'passfile_mode': 0o600, 'passfile_content': 'pg2:5432:*:replicator:%s\n' % PASSWORD}
@@ -238,13 +250,13 @@ def test_source_passfile(monkeypatch, data_dir, tmp_path):
     passfile = tmp_path / 'pgpass'
     passfile.write_text(u'*:*:*:replicator:x\n')
     result, runner, target = go(monkeypatch, data_dir, {'source_password': None, 'source_passfile': str(passfile)})
-    env = runner.calls[-1][1]['environ_update']
+    env = last_call(runner, 'pg_rewind')[1]['environ_update']
     assert env['PGPASSFILE'] == str(passfile) and passfile.exists()
 
 
 def test_no_password_no_passfile(monkeypatch, data_dir):
     result, runner, target = go(monkeypatch, data_dir, {'source_password': None})
-    assert 'PGPASSFILE' not in runner.calls[-1][1]['environ_update']
+    assert 'PGPASSFILE' not in last_call(runner, 'pg_rewind')[1]['environ_update']
 
 
 def test_connection_options(monkeypatch, data_dir):
@@ -435,7 +447,7 @@ def test_crash_recovery_then_no_rewind(monkeypatch, data_dir, state):
     assert target.signals_during_single == []
     assert singleuser.signal_files(data_dir) == ['standby.signal']
     names = [FakeRunner.program(a)[0] for a in runner.argvs()]
-    assert names == ['pg_controldata', 'postgres', 'pg_controldata', 'pg_rewind']
+    assert names == ['pg_controldata', 'postgres', 'pg_controldata', 'pg_rewind', 'pg_controldata', 'pg_waldump', 'psql']
     assert 'after single-user crash recovery' in result['msg']
 
 
@@ -739,3 +751,75 @@ def test_no_file_map_is_a_warning(monkeypatch, data_dir):
     result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(0, '', DIVERGED_15)))
     assert not result.get('failed') and result['rewound'] is True and result['source_wal_checked'] is False
     assert [w for w in result['_warnings'] if 'printed no file map' in w and '0/3050A58' in w]
+
+
+# ---- no rewind needed: can the target catch up? (require_source_wal) ------------------------------------------------
+
+# What pg_waldump --stats --path pg_wal --timeline 1 --start <last checkpoint> printed on stderr (rc=1) when it ran
+# out of WAL, in the test images (bullseye/13, bookworm/15, trixie/17, forky/18) on 2026-11-24, after a fast stop;
+# the last one with the start segment removed.
+@pytest.mark.parametrize('text, segno', [
+    ('pg_waldump: fatal: error in WAL record at 0/1C008D8: invalid record length at 0/1C00950: wanted 24, got 0\n', 1),
+    ('pg_waldump: error: error in WAL record at 0/1B36938: invalid record length at 0/1B369B0: wanted 24, got 0\n', 1),
+    ('pg_waldump: error: error in WAL record at 0/3000050: invalid record length at 0/30000C8: wanted 24, got 0\n', 3),
+    ('pg_waldump: error: error in WAL record at 0/1B3FC68: invalid record length at 0/1B3FCE0: expected at least 24, '
+     'got 0\n', 1),
+    ('pg_waldump: error: error in WAL record at 0/1DA6AB0: invalid record length at 0/1DA6B28: expected at least 24, '
+     'got 0\n', 1),
+    ('pg_waldump: error: could not find file "000000010000000000000001": No such file or directory\n', 1),
+    # the format of xlogreader.c for a recycled segment after the end (not captured)
+    ('pg_waldump: error: error in WAL record at 0/3FFFF28: unexpected pageaddr 0/1000000 in log segment '
+     '000000010000000000000004, offset 0\n', 4),
+    ('pg_waldump: error: error in WAL record at 1/FFFFFF28: out of memory\n', 0x1FF),
+    ('', None),
+    ('pg_waldump: error: could not open directory "/nonexistent": No such file or directory\n', None),
+])
+def test_local_wal_end_segment(text, segno):
+    assert rewind.local_wal_end_segment(text, 16 << 20) == segno
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_no_rewind_needed_but_the_source_removed_the_wal_it_needs_next(monkeypatch, data_dir, check_mode):
+    """A node that did not fork but stayed away long: its WAL ends in segment 3, the source keeps 9 and later."""
+    target = Target(data_dir, source_wal=(0, '000000010000000000000009\n00000001000000000000000A\narchive_status\n', ''))
+    result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=check_mode)
+    assert result['failed'] and result['forked'] is False and result['rewound'] is False
+    assert result['missing_wal_segment'] == '000000010000000000000003'
+    assert result['msg'].startswith('no rewind is needed, but %s cannot catch up: its own WAL ends in segment '
+                                    '000000010000000000000003, and pg2:5432 no longer has the WAL from there on' % data_dir)
+    assert 'oldest segment from timeline 1 on is 000000010000000000000009' in result['msg']
+    assert 'Nothing was changed' in result['msg'] and 'require_source_wal=false' in result['hint']
+    assert runner.argvs('pg_waldump') == [['/usr/lib/postgresql/15/bin/pg_waldump', '--stats', '--path',
+                                           os.path.join(data_dir, 'pg_wal'), '--timeline', '1', '--start', '0/30509E0']]
+    psql, kw, snapshot = last_call(runner, 'psql')
+    assert psql == ['/usr/lib/postgresql/15/bin/psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', CONNINFO, '-c',
+                    rewind.SOURCE_WAL_SQL]
+    assert snapshot['passfile_content'] == 'pg2:5432:*:replicator:%s\n' % PASSWORD
+    assert target.files_during_rewind is None
+
+
+def test_no_rewind_needed_and_the_source_has_the_wal(monkeypatch, data_dir):
+    result, runner, target = go(monkeypatch, data_dir)
+    assert not result.get('failed'), result['msg']
+    assert result['changed'] is False and result['forked'] is False and result['source_wal_checked'] is True
+    assert result['_warnings'] == []
+
+
+@pytest.mark.parametrize('waldump, source_wal, warning', [
+    ((1, '', 'pg_waldump: error: could not open directory "x": Permission denied\n'), (0, SOURCE_WAL_15, ''),
+     'could not tell where the WAL of'),
+    ((1, '', WAL_END_15), (2, '', 'psql: error: permission denied for function pg_ls_dir\n'),
+     'could not list the pg_wal of pg2:5432 (psql: error: permission denied for function pg_ls_dir)'),
+])
+def test_catch_up_unknown_is_a_warning(monkeypatch, data_dir, waldump, source_wal, warning):
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, waldump=waldump, source_wal=source_wal))
+    assert not result.get('failed'), result['msg']
+    assert result['source_wal_checked'] is False
+    assert [w for w in result['_warnings'] if warning in w and 'was not checked' in w], result['_warnings']
+
+
+def test_require_source_wal_false_skips_the_catch_up_check(monkeypatch, data_dir):
+    target = Target(data_dir, source_wal=(0, '000000010000000000000009\n', ''))
+    result, runner, target = go(monkeypatch, data_dir, target=target, args=dict(require_source_wal=False))
+    assert not result.get('failed') and result['source_wal_checked'] is False
+    assert runner.argvs('pg_waldump') == [] and runner.argvs('psql') == []
