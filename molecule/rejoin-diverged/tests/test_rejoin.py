@@ -38,6 +38,7 @@ def test_diverged_old_primary_is_rewound_keeping_its_config():
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-v')
     assert proc.returncode == 0
     assert '"forked": true' in proc.stdout and '"rewound": true' in proc.stdout
+    assert '"source_wal_checked": true' in proc.stdout, 'the source\'s WAL of the fork was not checked'
     copied = re.search(r'pg_rewind copied (\d+) MB of the (\d+) MB', proc.stdout)
     assert copied and 0 < int(copied.group(1)) <= int(copied.group(2)), 'no "pg_rewind copied" line'
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2')
@@ -120,3 +121,38 @@ def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
     moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
     assert len(moved) == 1 and ls(PG1, moved[0] + '/PG_VERSION')
     assert ls(PG1, moved[0] + '/backup_label') == [], 'the moved-aside data directory was rewound'
+
+
+def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
+    """pg1, a standby that did not fork, is stopped; pg2 drops its slot and, with wal_keep_size=0, removes the WAL pg1
+    would stream next. rejoin needs no rewind but refuses before starting pg1 (it could never catch up); with
+    allow_reclone=true pg1 is re-cloned."""
+    moved_before = ls(PG1, DATA + '.moved-*')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
+    sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
+    sc.psql(PG2, 'SELECT pg_reload_conf()')
+    for i in range(4):
+        sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS while_away (i int); INSERT INTO while_away VALUES (%d); '
+                     'SELECT pg_switch_wal()' % i)
+    sc.psql(PG2, 'CHECKPOINT')
+    sc.psql(PG2, 'CHECKPOINT')
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    needed = re.search(r'no rewind is needed, but \S+ cannot catch up: its own WAL ends in segment ([0-9A-F]{24}), and '
+                       r'\S+ no longer has the WAL from there on', proc.stdout)
+    assert needed, 'no "cannot catch up" reason'
+    assert 'allow_reclone=true' in proc.stdout
+    assert not ls(PG2, '%s/pg_wal/%s' % (DATA, needed.group(1))), 'pg2 still has the segment pg1 needs'
+    status = sc.subprocess.run(['podman', 'exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'status'],
+                               stdout=sc.subprocess.PIPE, stderr=sc.subprocess.STDOUT, check=False)
+    assert status.returncode == 3, 'pg1 was started although it cannot catch up'
+
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
+    sc.psql(PG2, 'SELECT pg_reload_conf()')
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
+    sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('while_away') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
+    moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
+    assert len(moved) == 1
