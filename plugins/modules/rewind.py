@@ -488,6 +488,10 @@ def tail(text):
     return (text or '').splitlines()[-TAIL:]
 
 
+def executable(path):
+    return os.access(path, os.X_OK)
+
+
 def quiet_tail(text):
     """tail() without the --debug lines of the file map, the chunks and the blocks."""
     return [line for line in (text or '').splitlines() if not DEBUG_NOISE.match(line.strip())][-TAIL:]
@@ -831,6 +835,10 @@ class Rewinder:
 
     def source_wal_files(self, bindir):
         """The file names in the source's pg_wal (psql, pg_ls_dir - one of the rewind grants), or None with a warning."""
+        if not executable(os.path.join(bindir, 'psql')):
+            self.module.warn('%s not found, so whether %s:%s still has the WAL %s needs next was not checked'
+                             % (os.path.join(bindir, 'psql'), self.p['source_host'], self.p['source_port'], self.data_dir))
+            return None
         argv = as_owner(self.module, self.p['owner'], [os.path.join(bindir, 'psql'), '-XAtq', '-v', 'ON_ERROR_STOP=1',
                                                        '-d', source_conninfo(self.p), '-c', SOURCE_WAL_SQL])
         rc, out, err = self.run_with_source_password(argv)
@@ -846,6 +854,10 @@ class Rewinder:
         WAL ends - from there on the target must stream it, and could not; warn when that cannot be told."""
         p, r = self.p, self.result
         size = self.segment_size(control)
+        if not executable(os.path.join(bindir, 'pg_waldump')):
+            self.module.warn('%s not found, so whether %s:%s still has the WAL %s needs next was not checked'
+                             % (os.path.join(bindir, 'pg_waldump'), p['source_host'], p['source_port'], self.data_dir))
+            return
         argv = as_owner(self.module, p['owner'], [os.path.join(bindir, 'pg_waldump'), '--stats', '--path',
                                                   os.path.join(self.data_dir, 'pg_wal'), '--timeline',
                                                   str(control['timeline']), '--start', control['checkpoint_lsn']])

@@ -128,6 +128,7 @@ def setup(monkeypatch, euid=OWNER_UID, pid=None):
                         lambda self, name, required=False, opt_dirs=None: '/usr/bin/%s' % name)
     monkeypatch.setattr(rewind, 'find_bindir', lambda module, major=None, bindir=None: bindir or '/usr/lib/postgresql/%s/bin' % major)
     monkeypatch.setattr(rewind, 'postmaster_pid', lambda path: pid)
+    monkeypatch.setattr(rewind, 'executable', lambda path: True)
     # os.fchown to the fake owner needs root; the passfile's owner is checked separately
     monkeypatch.setattr(singleuser.os, 'fchown', lambda fd, uid, gid: None)
 
@@ -823,3 +824,16 @@ def test_require_source_wal_false_skips_the_catch_up_check(monkeypatch, data_dir
     result, runner, target = go(monkeypatch, data_dir, target=target, args=dict(require_source_wal=False))
     assert not result.get('failed') and result['source_wal_checked'] is False
     assert runner.argvs('pg_waldump') == [] and runner.argvs('psql') == []
+
+
+@pytest.mark.parametrize('program', ['pg_waldump', 'psql'])
+def test_catch_up_check_without_the_program_is_a_warning(monkeypatch, data_dir, program):
+    setup(monkeypatch)
+    monkeypatch.setattr(rewind, 'executable', lambda path: not path.endswith('/' + program))
+    target = Target(data_dir, source_wal=(0, '000000010000000000000009\n', ''))
+    runner = FakeRunner({'pg_controldata': target.pg_controldata, 'pg_rewind': target.pg_rewind,
+                         'pg_waldump': lambda argv, kw: target.waldump, 'psql': lambda argv, kw: target.source_wal})
+    result = run_module(rewind, dict(data_dir=data_dir, source_host='pg2'), runner=runner, monkeypatch=monkeypatch)
+    assert not result.get('failed'), result['msg']
+    assert result['source_wal_checked'] is False and runner.argvs(program) == []
+    assert [w for w in result['_warnings'] if '/usr/lib/postgresql/15/bin/%s not found' % program in w]
