@@ -79,6 +79,12 @@ def ls(container, pattern):
     return sorted(out.split())
 
 
+def reset_wal_keep_size():
+    """pg2 back to the role's wal_keep_size (the WAL it removed meanwhile stays removed)."""
+    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
+    sc.psql(PG2, 'SELECT pg_reload_conf()')
+
+
 def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
     """pg1 (a standby of pg2) is cut off, promoted and diverges. pg2 loses pg1's slot and, with wal_keep_size=0, removes
     the WAL where the timelines forked: a rewound pg1 could never catch up. rejoin refuses before changing anything;
@@ -112,15 +118,63 @@ def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
     assert not ls(PG2, '%s/pg_wal/%s' % (DATA, fork.group(1))), 'pg2 still has the segment of the fork'
     assert ls(PG1, DATA + '/backup_label') == [], 'pg1 was rewound although it was refused'
 
+    reset_wal_keep_size()  # before the re-clone, which copies pg2's postgresql.auto.conf
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
     assert proc.returncode == 0
-    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
-    sc.psql(PG2, 'SELECT pg_reload_conf()')
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
     assert sc.psql(PG1, "SELECT to_regclass('only_on_old3') IS NULL") == 't'
     moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
     assert len(moved) == 1 and ls(PG1, moved[0] + '/PG_VERSION')
     assert ls(PG1, moved[0] + '/backup_label') == [], 'the moved-aside data directory was rewound'
+
+
+def test_node_stuck_waiting_for_removed_wal_is_stopped_then_recloned():
+    """pg1 forks again while pg2 (no slot for pg1, wal_keep_size=0) removes the WAL of the fork, and is
+    rewound by force (require_source_wal=false) and started as a standby: it waits for WAL nobody has and never
+    accepts connections. rejoin stops that postmaster and refuses; with allow_reclone=true it re-clones pg1."""
+    moved_before = ls(PG1, DATA + '.moved-*')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    ip = sc.address(PG1, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG1)
+    try:
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'start')
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'promote')
+        sc.wait_for(lambda: not sc.in_recovery(PG1), 30, 'pg1 promoted')
+        sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+        sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
+        sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
+        sc.psql(PG2, 'SELECT pg_reload_conf()')
+        for i in range(4):
+            sc.psql(PG2, 'INSERT INTO after_fork VALUES (%d); SELECT pg_switch_wal()' % i)
+        sc.psql(PG2, 'CHECKPOINT')
+        sc.psql(PG2, 'CHECKPOINT')
+    finally:
+        sc.podman('network', 'connect', '--ip', ip, NETWORK, PG1)
+    forced = sc.subprocess.run(
+        ['ansible', '-i', sc.inventory(), PG1, '-b', '-m', 'pgstream.replication.rewind', '-a',
+         'data_dir=%s config_file=/etc/postgresql/%s/main/postgresql.conf source_host=%s require_source_wal=false '
+         'source_password={{ pgstream_replication_password }}' % (DATA, sc.PG_MAJOR, sc.address(PG2, NETWORK))],
+        stdout=sc.subprocess.PIPE, stderr=sc.subprocess.STDOUT, universal_newlines=True, check=False)
+    print(forced.stdout[-3000:])
+    assert forced.returncode == 0 and '"rewound": true' in forced.stdout
+    sc.podman('exec', PG1, 'runuser', '-u', 'postgres', '--', 'touch', DATA + '/standby.signal')
+    sc.podman('exec', PG1, 'timeout', '10', 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'start', check=False)
+    sc.wait_for(lambda: 'not yet accepting connections' in sc.psql(PG1, 'SELECT 1', check=False), 30,
+                'pg1 running and waiting for WAL')
+
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    # refused by the catch-up check, or by pg_rewind's dry run on a data directory it left unfinished
+    assert 'cannot be rewound' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    status = sc.subprocess.run(['podman', 'exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'status'],
+                               stdout=sc.subprocess.PIPE, stderr=sc.subprocess.STDOUT, check=False)
+    assert status.returncode == 3, 'the stuck postmaster still runs'
+    reset_wal_keep_size()
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
+    moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
+    assert len(moved) == 1
 
 
 def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
@@ -148,10 +202,9 @@ def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
                                stdout=sc.subprocess.PIPE, stderr=sc.subprocess.STDOUT, check=False)
     assert status.returncode == 3, 'pg1 was started although it cannot catch up'
 
+    reset_wal_keep_size()
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
     assert proc.returncode == 0
-    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
-    sc.psql(PG2, 'SELECT pg_reload_conf()')
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
     sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('while_away') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
     moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
