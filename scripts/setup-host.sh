@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Host setup for the container test/demo hosts (idempotent, safe on a workstation):
-#  - installs podman, runc, debootstrap (and friends) when missing (Debian/Ubuntu, as root);
+#  - installs podman, runc, debootstrap (and friends) when missing (Debian/Ubuntu, as root), and iptables:
+#    podman's network backend (netavark) runs it for every container on a network, `podman build` included,
+#    and Debian's podman/netavark packages do not pull it in;
 #  - checks that podman can run a container; only if it cannot, and only when there is no
 #    /etc/containers/containers.conf yet, writes one with the settings that fix it here
 #    (runc + cgroupfs, explicit ulimits), then checks again.
 set -euo pipefail
 need=()
-for cmd in podman runc debootstrap tar sha256sum shellcheck; do
+for cmd in podman runc debootstrap tar sha256sum shellcheck iptables; do
     command -v "$cmd" >/dev/null 2>&1 || need+=("$cmd")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -15,9 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
         echo "setup-host: please install: ${need[*]} (needs root and apt)" >&2; exit 1
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap uidmap shellcheck \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap uidmap shellcheck iptables \
         slirp4netns fuse-overlayfs netavark aardvark-dns >/dev/null 2>&1 \
-      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap shellcheck >/dev/null
+      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap shellcheck iptables >/dev/null
 fi
 
 # A tiny local image made from the host's own /usr/bin/true, so the check needs no registry.
@@ -32,10 +34,16 @@ if ! podman image exists "$probe_image"; then
     tar -C "$tmp/rootfs" -c . | podman import -q - "$probe_image" >/dev/null
 fi
 probe() { podman run --rm --net none "$probe_image" /usr/bin/true >/tmp/pgstream-podman-probe.log 2>&1; }
-if probe; then
-    echo "setup-host: podman runs containers"
-    exit 0
-fi
+# Then on podman's default network (what `podman build` and the scenarios use): netavark needs iptables.
+ready() {
+    if podman run --rm "$probe_image" /usr/bin/true >/tmp/pgstream-podman-net-probe.log 2>&1; then
+        echo "setup-host: podman runs containers, on its default network too"
+        exit 0
+    fi
+    echo "setup-host: podman runs containers but cannot attach them to a network: $(tail -n1 /tmp/pgstream-podman-net-probe.log)" >&2
+    exit 1
+}
+if probe; then ready; fi
 echo "setup-host: podman failed: $(tail -n1 /tmp/pgstream-podman-probe.log)"
 conf=/etc/containers/containers.conf
 if [ -e "$conf" ]; then
@@ -57,6 +65,6 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 CONF
 echo "setup-host: wrote $conf"
-if probe; then echo "setup-host: podman runs containers"; exit 0; fi
+if probe; then ready; fi
 echo "setup-host: podman still fails: $(cat /tmp/pgstream-podman-probe.log)" >&2
 exit 1
