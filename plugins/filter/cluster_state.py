@@ -18,7 +18,8 @@ description:
     inventory after an earlier switchover.
   - A member's C(state) is V(primary) (answering, not in recovery), V(standby) (answering, in recovery),
     V(stopped) (the host answers, the server does not), V(unreachable) (Ansible could not reach the host)
-    or V(unknown) (no result, for example a skipped task).
+    or V(unknown) (no result, for example a skipped task). A stopped member whose data directory is missing or
+    empty has C(data_dir_error) set (the module's reason) and is shown as C(stopped (no data directory)).
   - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
     C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
   - The same file provides P(pgstream.replication.follow_plan#filter).
@@ -107,6 +108,7 @@ def _node(result, members_by_address):
         'replicas': sorted(r.get('application_name') for r in (result.get('replicas') or [])
                            if r.get('state') == 'streaming'),
         'can_rewind': result.get('can_rewind'),
+        'data_dir_error': result.get('data_dir_error') if state == 'stopped' else None,
     }
 
 
@@ -129,7 +131,8 @@ def cluster_state(infos, topology):
     table = ['node | state | streams from | timeline | lsn']
     for member in members:
         node = nodes[member]
-        state = node['state'] + (' (%s)' % node['stopped_role'] if node['stopped_role'] else '')
+        state = node['state'] + (' (no data directory)' if node['data_dir_error'] else
+                                 ' (%s)' % node['stopped_role'] if node['stopped_role'] else '')
         table.append('%s | %s | %s | %s | %s' % (
             member, state, node['streaming_from'] or '-', node['timeline'] if node['timeline'] is not None else '-',
             format_lsn(node['lsn']) if node['lsn'] is not None else '-'))

@@ -17,6 +17,8 @@ description:
   - Works with PostgreSQL 10 and later; columns that appeared in later versions are returned as null on older ones.
   - When O(data_dir) is given and the server cannot be reached (or O(use_controldata=true)), the fields of
     C(pg_controldata) are returned as well, so a stopped cluster can still be inspected.
+  - A server that cannot be reached and whose O(data_dir) is missing or holds no control file (a lost disk, a new
+    empty volume) is reported in RV(data_dir_error), not as a failure, so that a rejoin can re-clone it.
   - Passwords in C(primary_conninfo) and in the WAL receiver's C(conninfo) are shown as C(********).
   - Also returns what a planned switchover has to check (see the P(pgstream.replication.switchover_preflight#filter) filter)
     - the longest open transaction, the archiver backlog, whether a base backup runs, how many WAL senders
@@ -89,6 +91,13 @@ connection_error:
   description: Why the server could not be reached (only when O(data_dir) is given and it could not).
   returned: when not reachable
   type: str
+data_dir_error:
+  description:
+    - Why O(data_dir) could not be read, when the server could not be reached either (the directory is missing or
+      is not a PostgreSQL data directory). RV(role) and the control file's fields are null then.
+  returned: when not reachable and O(data_dir) cannot be read
+  type: str
+  sample: /var/lib/postgresql/15/main does not exist or is not a directory
 role:
   description: V(primary) or V(standby); from the control file's cluster state when not reachable (null if it does not tell).
   returned: always
@@ -446,10 +455,20 @@ def role_from_controldata(data_dir, cluster_state):
     return None
 
 
+def data_dir_error(data_dir):
+    """Why data_dir cannot be read with pg_controldata, or None."""
+    if not os.path.isdir(data_dir):
+        return 'data_dir %s does not exist or is not a directory' % data_dir
+    if not os.path.isfile(os.path.join(data_dir, 'global', 'pg_control')):
+        return '%s has no global/pg_control: not a PostgreSQL data directory' % data_dir
+    return None
+
+
 def read_controldata(module):
     data_dir = module.params['data_dir']
-    if not os.path.isdir(data_dir):
-        module.fail_json(msg='data_dir %s does not exist or is not a directory' % data_dir)
+    error = data_dir_error(data_dir)
+    if error:
+        module.fail_json(msg=error)
     bindir = version.find_bindir(module, major=version.data_dir_major(data_dir), bindir=module.params['bindir'])
     data = controldata.read(module, data_dir, bindir)
     if data is None:
@@ -483,6 +502,10 @@ def main():
         if not module.params['data_dir']:
             module.fail_json(msg=error)
         result = empty_result()
+        missing = data_dir_error(module.params['data_dir'])
+        if missing:
+            result.update(connection_error=error, data_dir_error=missing)
+            module.exit_json(**result)
         data = read_controldata(module)
         result = from_controldata(module, result, data)
         result.update(connection_error=error, controldata=data)

@@ -209,3 +209,26 @@ def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
     sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('while_away') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
     moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
     assert len(moved) == 1
+
+
+def test_node_with_a_lost_data_directory_is_refused_then_cloned():
+    """pg1's disk is lost: its server stops and its data directory is gone. rejoin shows it as stopped with no data
+    directory and refuses, changing nothing; with allow_reclone=true pg1 is cloned from pg2 (nothing to move aside)."""
+    moved_before = ls(PG1, DATA + '.moved-*')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'immediate')
+    sc.podman('exec', PG1, 'rm', '-rf', DATA)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    assert 'stopped (no data directory)' in proc.stdout, 'the cluster table does not show the lost data directory'
+    assert re.search(r'cannot be rewound from \S+: data_dir %s does not exist' % re.escape(DATA), proc.stdout)
+    assert 'Nothing was changed' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    assert not ls(PG1, DATA), 'the refused rejoin created the data directory'
+
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the clone')
+    sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('while_away') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
+    assert sc.podman('exec', PG1, 'stat', '-c', '%a %U', DATA) == '700 postgres'
+    assert ls(PG1, DATA + '.moved-*') == moved_before, 'something was moved aside although nothing was there'
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode == 0 and 'already streams from a running member: nothing to do' in proc.stdout

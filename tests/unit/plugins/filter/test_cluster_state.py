@@ -63,6 +63,15 @@ def test_primaries_table_and_lsn():
     assert 'pg3 | stopped (standby) | - | 1 | -' in cluster_state(dict(HEALTHY, pg3=stopped('standby')), TOPO)['table']
 
 
+def test_lost_data_directory():
+    lost = dict(stopped(None), timeline=None, data_dir_error='data_dir /d does not exist or is not a directory')
+    state = cluster_state(dict(HEALTHY, pg3=lost), TOPO)
+    assert state['nodes']['pg3']['state'] == 'stopped'
+    assert state['nodes']['pg3']['data_dir_error'] == lost['data_dir_error']
+    assert 'pg3 | stopped (no data directory) | - | - | -' in state['table']
+    assert state['nodes']['pg2']['data_dir_error'] is None
+
+
 @pytest.mark.parametrize('bad_infos, bad_topo', [([], TOPO), ({}, {'host': {}}), ({}, None)])
 def test_bad_input(bad_infos, bad_topo):
     with pytest.raises(AnsibleFilterError):

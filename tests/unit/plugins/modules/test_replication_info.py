@@ -284,6 +284,8 @@ def controldata(monkeypatch, tmp_path):
     monkeypatch.setattr(replication_info.controldata, 'read', read)
     monkeypatch.setattr(replication_info.version, 'find_bindir', lambda module, major=None, bindir=None: bindir or '/usr/lib/postgresql/%s/bin' % major)
     (tmp_path / 'PG_VERSION').write_text('15\n')
+    (tmp_path / 'global').mkdir()
+    (tmp_path / 'global' / 'pg_control').write_bytes(b'\0' * 8192)
     return dict(calls=calls, state=calls_state, data_dir=str(tmp_path))
 
 
@@ -323,16 +325,42 @@ def test_use_controldata_when_reachable(monkeypatch, controldata):
     assert controldata['calls'] == [(controldata['data_dir'], '/opt/pg/bin')]
 
 
-def test_data_dir_without_pg_control(monkeypatch, controldata):
+@pytest.mark.parametrize('layout, reason', [
+    ('missing', 'does not exist or is not a directory'),
+    ('file', 'does not exist or is not a directory'),
+    ('empty', 'no global/pg_control'),
+    ('no pg_control', 'no global/pg_control'),
+])
+def test_unreachable_with_unusable_data_dir_is_reported(monkeypatch, tmp_path, controldata, layout, reason):
+    """A stopped server whose data directory is lost or empty is a state to report (rejoin re-clones it), not a failure."""
+    data_dir = tmp_path / 'data'
+    if layout == 'file':
+        data_dir.write_text('')
+    elif layout == 'empty':
+        data_dir.mkdir()
+    elif layout == 'no pg_control':
+        (data_dir / 'global').mkdir(parents=True)
+        (data_dir / 'PG_VERSION').write_text('15\n')
+    server = FakeServer(connect_error=FakePgError('could not connect to server'))
+    result = run(monkeypatch, server, data_dir=str(data_dir))
+    r = result.result
+    assert not result.failed and not r['changed']
+    assert r['reachable'] is False and 'could not connect' in r['connection_error']
+    assert str(data_dir) in r['data_dir_error'] and reason in r['data_dir_error']
+    assert r['role'] is None and r['in_recovery'] is None and r['timeline'] is None
+    assert r['controldata'] is None
+    assert controldata['calls'] == [], 'pg_controldata was run on an unusable data directory'
+
+
+def test_data_dir_with_unreadable_control_file_fails(monkeypatch, controldata):
     controldata['state']['present'] = False
     server = FakeServer(connect_error=FakePgError('no server'))
     result = run(monkeypatch, server, data_dir=controldata['data_dir'])
     assert result.failed and 'no global/pg_control' in result.result['msg']
 
 
-def test_data_dir_missing(monkeypatch, tmp_path):
-    server = FakeServer(connect_error=FakePgError('no server'))
-    result = run(monkeypatch, server, data_dir=str(tmp_path / 'nope'))
+def test_use_controldata_with_missing_data_dir_fails(monkeypatch, tmp_path):
+    result = run(monkeypatch, server_for(), data_dir=str(tmp_path / 'nope'), use_controldata=True)
     assert result.failed and 'does not exist' in result.result['msg']
 
 
