@@ -115,7 +115,7 @@ SQL
 allow_probe_hba() {  # allow_probe_hba CONTAINER...: a pg_hba line for the probe from the host, then reload
     local c line="host all bench_probe $SUBNET_PREFIX.1/32 scram-sha-256"
     for c in "$@"; do
-        podman exec "$c" sh -c "grep -qxF '$line' /etc/postgresql/15/main/pg_hba.conf || echo '$line' >> /etc/postgresql/15/main/pg_hba.conf"
+        podman exec "$c" sh -c "grep -qxF '$line' /etc/postgresql/$PGV/main/pg_hba.conf || echo '$line' >> /etc/postgresql/$PGV/main/pg_hba.conf"
         podman exec -u postgres "$c" psql -XAtq -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || true
     done
 }

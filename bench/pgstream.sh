@@ -48,7 +48,7 @@ pgs_inventory() {
             echo '    ansible_connection: containers.podman.podman'
         fi
         echo '    ansible_python_interpreter: /usr/bin/python3'
-        echo '    pgstream_pg_major: 15'
+        echo "    pgstream_pg_major: $PGV"
         echo '  hosts:'
         for n in "${PGS_NODES[@]}"; do
             echo "    $n:"

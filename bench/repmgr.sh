@@ -5,8 +5,8 @@
 REP_NODES=(bench-rep1 bench-rep2 bench-rep3)
 declare -A REP_IP=([bench-rep1]=$SUBNET_PREFIX.21 [bench-rep2]=$SUBNET_PREFIX.22 [bench-rep3]=$SUBNET_PREFIX.23)
 declare -A REP_ID=([bench-rep1]=1 [bench-rep2]=2 [bench-rep3]=3)
-REP_PGDATA=/var/lib/postgresql/15/main
-REP_CONF=/etc/postgresql/15/main
+REP_PGDATA=/var/lib/postgresql/$PGV/main
+REP_CONF=/etc/postgresql/$PGV/main
 
 rep_probe_hosts() {
     local n out=""
@@ -56,7 +56,7 @@ rep_setup() {
         # repmgr's password, for libpq (normal and replication connections)
         printf '*:*:*:repmgr:%s\n' "$pw" | podman exec -i -u postgres "$n" sh -c 'umask 077; cat > ~/.pgpass'
         # a cluster in Debian's layout: configuration in /etc, data in /var/lib
-        podman exec "$n" pg_createcluster 15 main >/dev/null
+        podman exec "$n" pg_createcluster "$PGV" main >/dev/null
         podman exec -i "$n" sh -c "cat > $REP_CONF/conf.d/bench-repmgr.conf" <<EOF
 listen_addresses = '*'
 max_wal_senders = 10
@@ -75,21 +75,21 @@ node_name='$n'
 conninfo='host=${REP_IP[$n]} user=repmgr dbname=repmgr connect_timeout=2'
 data_directory='$REP_PGDATA'
 config_directory='$REP_CONF'
-pg_bindir='/usr/lib/postgresql/15/bin'
+pg_bindir='/usr/lib/postgresql/$PGV/bin'
 use_replication_slots=yes
 log_level=INFO
 ssh_options='-q -o ConnectTimeout=10'
-service_start_command='/usr/bin/pg_ctlcluster 15 main start'
-service_stop_command='/usr/bin/pg_ctlcluster 15 main stop -m fast'
-service_restart_command='/usr/bin/pg_ctlcluster 15 main restart -m fast'
-service_reload_command='/usr/bin/pg_ctlcluster 15 main reload'
-service_promote_command='/usr/bin/pg_ctlcluster 15 main promote'
+service_start_command='/usr/bin/pg_ctlcluster $PGV main start'
+service_stop_command='/usr/bin/pg_ctlcluster $PGV main stop -m fast'
+service_restart_command='/usr/bin/pg_ctlcluster $PGV main restart -m fast'
+service_reload_command='/usr/bin/pg_ctlcluster $PGV main reload'
+service_promote_command='/usr/bin/pg_ctlcluster $PGV main promote'
 EOF
     done
     allow_probe_hba "${REP_NODES[@]}"
 
     # primary
-    podman exec "$p" pg_ctlcluster 15 main start
+    podman exec "$p" pg_ctlcluster "$PGV" main start
     psql_on "$p" <<SQL >/dev/null
 CREATE ROLE repmgr LOGIN SUPERUSER PASSWORD '$pw';
 CREATE DATABASE repmgr OWNER repmgr;
@@ -99,10 +99,10 @@ SQL
 
     # standbys: clone, start, register
     for n in bench-rep2 bench-rep3; do
-        podman exec "$n" pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+        podman exec "$n" pg_ctlcluster "$PGV" main stop >/dev/null 2>&1 || true
         podman exec "$n" rm -rf "$REP_PGDATA"
         rep_repmgr "$n" -h "${REP_IP[$p]}" -U repmgr -d repmgr standby clone --fast-checkpoint >>"$RES/repmgr-setup.log" 2>&1
-        podman exec "$n" pg_ctlcluster 15 main start
+        podman exec "$n" pg_ctlcluster "$PGV" main start
         rep_repmgr "$n" standby register --wait-sync=60 >>"$RES/repmgr-setup.log" 2>&1
     done
     rep_repmgr "$p" cluster show >>"$RES/repmgr-setup.log" 2>&1
@@ -123,8 +123,8 @@ rep_rejoin() {  # rep_rejoin NODE PRIMARY: pg_rewind through repmgr node rejoin 
 }
 
 rep_reclone() {  # rep_reclone NODE PRIMARY: a full re-clone with repmgr standby clone --force
-    podman exec "$1" pg_ctlcluster 15 main stop -m fast >/dev/null 2>&1 || true
+    podman exec "$1" pg_ctlcluster "$PGV" main stop -m fast >/dev/null 2>&1 || true
     rep_repmgr "$1" -h "${REP_IP[$2]}" -U repmgr -d repmgr standby clone --force --fast-checkpoint --verbose \
-        && podman exec "$1" pg_ctlcluster 15 main start \
+        && podman exec "$1" pg_ctlcluster "$PGV" main start \
         && rep_repmgr "$1" standby register --force --wait-sync=120
 }

@@ -3,6 +3,7 @@
 #   bench/run.sh            build/reuse the bench image, build both rigs, run every phase, print the table
 #   bench/run.sh destroy    remove the bench containers and network
 # Environment:
+#   BENCH_SUITE=bookworm   Debian suite of the image (bookworm: PostgreSQL 15, trixie: 17, forky: 18)
 #   BENCH_RIGS="pgstream repmgr"                 rigs to run
 #   BENCH_PHASES="switchover failover rejoin"    phases to run (in this order; failover follows switchover's
 #                                                result, rejoin rejoins the node failover killed)
@@ -40,13 +41,23 @@ mkdir -p "$RES"; chmod 0700 "$RES"
 : >"$RES/results.jsonl"
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
+has_rig() { [[ " $RIGS " == *" $1 "* ]]; }
+has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
+log "results in $RES"
+scripts/collection-path.sh >/dev/null
+IMAGE=$(bench/build-image.sh 2>>"$RES/bench.log")
+# The PostgreSQL major of the image (its only one).
+PGV=$(podman run --rm "$IMAGE" ls /usr/lib/postgresql)
+log "image $IMAGE (PostgreSQL $PGV)"
+if has_rig repmgr && ! podman run --rm "$IMAGE" test -x "/usr/lib/postgresql/$PGV/bin/repmgr"; then
+    echo "bench: the image has no repmgr for PostgreSQL $PGV (no package in its suite); run BENCH_RIGS=pgstream" >&2
+    exit 2
+fi
 # shellcheck source=bench/pgstream.sh
 . "$root/bench/pgstream.sh"
 # shellcheck source=bench/repmgr.sh
 . "$root/bench/repmgr.sh"
 
-has_rig() { [[ " $RIGS " == *" $1 "* ]]; }
-has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 
 # Secrets for this run, in 0600 files (never on a command line).
 (
@@ -58,13 +69,9 @@ has_phase() { [[ " $PHASES " == *" $1 "* ]]; }
 )
 PROBE_PW_FILE="$RES/probe.pw"
 
-log "results in $RES"
-scripts/collection-path.sh >/dev/null
-IMAGE=$(bench/build-image.sh 2>>"$RES/bench.log")
-log "image $IMAGE"
 ensure_network
 {
-    echo "image: $IMAGE"
+    echo "image: $IMAGE (PostgreSQL $PGV)"
     echo "rigs: $RIGS"
     echo "phases: $PHASES"
     echo "scale: $SCALE"
@@ -218,12 +225,12 @@ diverge_writes() {  # diverge_writes NODE: 300 pgbench transactions (with BENCH_
 
 diverge() {  # diverge OLD NEW: a few writes on both sides of the split, then OLD stopped cleanly
     podman start "$1" >/dev/null
-    podman exec "$1" pg_ctlcluster 15 main start >/dev/null 2>&1 || true
+    podman exec "$1" pg_ctlcluster "$PGV" main start >/dev/null 2>&1 || true
     is_primary "$1" || die "$1 did not come back as a primary"
     diverge_writes "$1"
     psql_on "$1" <<<'CREATE TABLE bench_diverged AS SELECT generate_series(1, 1000) AS i' >/dev/null
     diverge_writes "$2"
-    podman exec "$1" pg_ctlcluster 15 main stop -m fast
+    podman exec "$1" pg_ctlcluster "$PGV" main stop -m fast
     log "$1 diverged from $2 (300 pgbench transactions and a table on each side of the split)"
 }
 
