@@ -61,7 +61,8 @@ def _why_unreachable(host, info):
         return '%s has no replication_info result' % host
     if info.get('failed'):
         return '%s: replication_info failed (%s)' % (host, info.get('msg', 'no message'))
-    return '%s is not reachable%s' % (host, ' (%s)' % info['connection_error'] if info.get('connection_error') else '')
+    reasons = [info[k] for k in ('connection_error', 'data_dir_error') if info.get(k)]
+    return '%s is not reachable%s' % (host, ' (%s)' % '; '.join(reasons) if reasons else '')
 
 
 def _fmt(number):

@@ -229,6 +229,16 @@ def test_primary_down_skips_what_depends_on_it():
     assert statuses['primary'] == 'fail' and statuses['target'] == 'pass'
 
 
+def test_target_with_a_lost_data_directory_says_so():
+    infos = cluster()
+    infos['pg2'] = dict(reachable=False, role=None, connection_error='refused',
+                        data_dir_error='data_dir /d does not exist or is not a directory')
+    result = switchover_preflight(infos, 'pg1', 'pg2')
+    target = [c for c in result['checks'] if c['check'] == 'target'][0]
+    assert target['status'] == 'fail'
+    assert target['message'] == 'target: pg2 is not reachable (refused; data_dir /d does not exist or is not a directory)'
+
+
 def test_target_is_primary():
     result = switchover_preflight(cluster(), 'pg1', 'pg1')
     assert result['ok'] is False
