@@ -237,7 +237,7 @@ copy_mb:
   description:
     - What C(pg_rewind) said it needs to copy, in MB (C(need to copy N MB)); from the real run when it rewound, else from
       the dry run; null when no rewind was needed.
-    - Up to PostgreSQL 17 C(pg_rewind) copies every WAL segment of the source's C(pg_wal) in full, whatever the divergence,
+    - Up to PostgreSQL 18 at least, C(pg_rewind) copies every WAL segment of the source's C(pg_wal) in full, whatever the divergence,
       so this is at least the size of the source's C(pg_wal) (up to C(max_wal_size) after heavy writes).
   returned: always
   type: int
