@@ -97,7 +97,7 @@ data_dir_error:
       is not a PostgreSQL data directory). RV(role) and the control file's fields are null then.
   returned: when not reachable and O(data_dir) cannot be read
   type: str
-  sample: /var/lib/postgresql/15/main does not exist or is not a directory
+  sample: data_dir /var/lib/postgresql/15/main does not exist or is not a directory
 role:
   description: V(primary) or V(standby); from the control file's cluster state when not reachable (null if it does not tell).
   returned: always
