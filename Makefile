@@ -7,8 +7,11 @@ SUITE ?= bookworm
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
-# Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`).
-SCENARIOS ?= default modules sync switchover failover rejoin-diverged opengauss
+# Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`), the long ones first:
+# MOLECULE_JOBS of them run at once (scripts/molecule.sh), each on its own containers and network.
+SCENARIOS ?= default opengauss rejoin-diverged switchover sync modules failover
+MOLECULE_JOBS ?= 2
+export MOLECULE_JOBS
 # The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
 MATRIX ?= bullseye:13 trixie:17 forky:18
 
@@ -58,10 +61,7 @@ lint: venv collection
 	ansible-lint --profile production --offline
 
 molecule: venv collection images
-	@for s in $(SCENARIOS); do \
-	  echo "=== molecule test -s $$s"; \
-	  molecule test -s $$s || exit 1; \
-	done
+	scripts/molecule.sh $(SCENARIOS)
 
 # The gs_ctl test double end to end on real PostgreSQL (tests/gs_ctl_double/smoke.sh).
 gs-ctl-double: images
