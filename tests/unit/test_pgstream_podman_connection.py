@@ -59,3 +59,19 @@ def test_mounts_only_for_file_transfers(conn, tmp_path, monkeypatch):
     conn.fetch_file('/tmp/g', str(tmp_path / 'g'))
     assert [c[0] for c in conn.calls] == [['exec'], ['mount']]
     assert copied == [(str(src).encode(), b'/mnt/pg1/tmp/f'), (b'/mnt/pg1/tmp/g', str(tmp_path / 'g').encode())]
+
+
+@pytest.mark.parametrize('rc, err, unreachable', [
+    (255, b'Error: can only create exec sessions on running containers: container state improper\n', True),
+    (125, b'Error: no container with name or ID "pg1" found: no such container\n', True),
+    (1, b'Traceback (most recent call last):\n', False),
+    (255, b'Error: something else\n', False),
+])
+def test_a_container_that_is_not_running_is_unreachable(conn, monkeypatch, rc, err, unreachable):
+    from ansible.errors import AnsibleConnectionFailure
+    monkeypatch.setattr(conn, '_podman', lambda *a, **kw: (rc, b'', err))
+    if unreachable:
+        with pytest.raises(AnsibleConnectionFailure, match='pg1 cannot run commands'):
+            conn.exec_command('/usr/bin/python3', in_data=b'x')
+    else:
+        assert conn.exec_command('/usr/bin/python3', in_data=b'x') == (rc, b'', err)

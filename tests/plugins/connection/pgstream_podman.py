@@ -68,9 +68,18 @@ DOCUMENTATION = """
 
 import shlex
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.connection import ensure_connect
 from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
+
+
+# What podman says when the container is gone or not running. containers.podman's connection reports such
+# a host as unreachable (its first command, `echo ~`, fails with 255 and Ansible gives up on the host); a
+# pipelined task has no such first command, so this connection raises the same connection failure itself,
+# as ssh does for a dead host. Playbooks rely on it (ignore_unreachable on a killed primary).
+NOT_RUNNING = (b'can only create exec sessions on running containers', b'no such container',
+               b'container state improper')
 
 
 class Connection(PodmanConnection):
@@ -97,7 +106,11 @@ class Connection(PodmanConnection):
             args.append('-i')
         if self.user:
             args.extend(('--user', self.user))
-        return self._podman(args, shlex.split(to_native(cmd, errors='surrogate_or_strict')), in_data)
+        rc, out, err = self._podman(args, shlex.split(to_native(cmd, errors='surrogate_or_strict')), in_data)
+        if rc != 0 and err.startswith(b'Error: ') and any(m in err.lower() for m in NOT_RUNNING):
+            raise AnsibleConnectionFailure('container %s cannot run commands: %s'
+                                           % (self._container_id, to_native(err.strip())))
+        return rc, out, err
 
     def put_file(self, in_path, out_path):
         self._mount()
