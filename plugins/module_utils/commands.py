@@ -9,6 +9,8 @@ __metaclass__ = type
 
 import contextlib
 import os
+import signal
+import subprocess
 import tempfile
 
 REDACTED = '********'
@@ -35,6 +37,55 @@ def run(module, argv, secrets=(), env=None, cwd=None, data=None):
     argv = [str(a) for a in argv]
     rc, out, err = module.run_command(argv, check_rc=False, environ_update=env or {}, cwd=cwd, data=data)
     return rc, redact(out, secrets), redact(err, secrets)
+
+
+def run_until(module, argv, stop_at, secrets=(), env=None, cwd=None):
+    """Run argv (a list, never a shell string) with stderr merged into stdout, read its output line by line, and
+    stop it at the first line that matches the compiled regex stop_at.
+
+    For a program that says what it will do and then does a long job nobody needs (pg_rewind --dry-run fetches every
+    file it would copy, the source's whole pg_wal included, and throws it away): module.run_command can only wait for
+    the end. The program runs in its own session, and its whole process group gets SIGTERM, then SIGKILL after 10 s,
+    so wrappers (timeout, runuser) and their child all stop.
+
+    Returns (rc, output, stopped) with every secret redacted from output; rc is None when stopped.
+    """
+    if not isinstance(argv, (list, tuple)):
+        raise TypeError('argv must be a list')
+    argv = [str(a) for a in argv]
+    environ = dict(os.environ)
+    environ.update(env or {})
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            cwd=cwd, env=environ, start_new_session=True)
+    lines, stopped = [], False
+    try:
+        for raw in iter(proc.stdout.readline, b''):
+            line = raw.decode('utf-8', 'replace')
+            lines.append(line)
+            if stop_at.search(line):
+                stopped = True
+                _stop_group(proc)
+                break
+    except Exception:
+        _stop_group(proc)
+        raise
+    finally:
+        proc.stdout.close()
+        rc = proc.wait()
+    return (None if stopped else rc), redact(''.join(lines), secrets), stopped
+
+
+def _stop_group(proc):
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except OSError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def pgpass_escape(value):

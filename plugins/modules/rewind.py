@@ -13,7 +13,9 @@ version_added: 0.1.0
 description:
   - Runs C(pg_rewind) on the stopped data directory O(data_dir) (a former primary, or a standby that forked) so that it
     can follow the source server O(source_host) again. C(pg_rewind) runs only when its C(--dry-run) reports that the
-    timelines diverged; C(no rewind required) leaves everything as it is (C(changed=false)).
+    timelines diverged; C(no rewind required) leaves everything as it is (C(changed=false)). The dry run is stopped once it
+    has said how much it would copy (RV(dry_run_stopped)): a finished dry run would fetch all of that from the source for
+    nothing.
   - The module refuses to work on a data directory a postmaster is running on (stop it first, for example with
     M(pgstream.replication.shutdown)).
   - B(Crash recovery.) C(pg_rewind) needs a cleanly shut down target. When C(pg_control) shows another state (the server
@@ -280,6 +282,15 @@ source_wal_checked:
   returned: always
   type: bool
   sample: true
+dry_run_stopped:
+  description:
+    - Whether the module stopped C(pg_rewind --dry-run) once it had printed how much it would copy (C(need to copy N MB)),
+      the last line before the copy. A dry run fetches everything it would copy from the source (the source's whole
+      C(pg_wal) included) and throws it away, so letting it finish doubles the data a rewind transfers. False when the dry
+      run ended by itself (no rewind required, an error, or a pg_rewind that prints that line only at its end).
+  returned: always
+  type: bool
+  sample: true
 wal_restored:
   description:
     - WAL segments of the target that C(pg_rewind) deleted (the source no longer had them) and the module put back,
@@ -346,7 +357,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.pgstream.replication.plugins.module_utils import controldata
-from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run
+from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact, run, run_until
 from ansible_collections.pgstream.replication.plugins.module_utils.datadir import postmaster_pid
 from ansible_collections.pgstream.replication.plugins.module_utils.lsn import parse_lsn
 from ansible_collections.pgstream.replication.plugins.module_utils.recovery import build_conninfo
@@ -637,7 +648,7 @@ class Rewinder:
         self.data_dir = os.path.normpath(self.p['data_dir'])
         self.secrets = [self.p['source_password']]
         self.result = dict(changed=False, forked=None, diverged_lsn=None, diverged_timeline=None, copy_mb=None, source_mb=None,
-                           crash_recovered=False, source_wal_checked=False,
+                           crash_recovered=False, source_wal_checked=False, dry_run_stopped=False,
                            rewound=False, preserved=[], cluster_state_before=None, timeline_before=None,
                            config_file=None, crash_recovery_method=None, cmd=[], stdout_lines=[], stderr_lines=[])
         if module.check_mode:
@@ -651,22 +662,30 @@ class Rewinder:
 
     # ---- running pg_rewind ---------------------------------------------------------------------------------------
 
-    def run_with_source_password(self, argv):
-        """Run argv (a client of the source) with the password in PGPASSFILE, never on the command line."""
+    def run_with_source_password(self, argv, until=None):
+        """Run argv (a client of the source) with the password in PGPASSFILE, never on the command line; with until
+        (a regex), stop it at the first line of its output that matches (rc 0, all output in err)."""
         p = self.p
         env = dict(C_LOCALE)
         if p['source_password']:
             with owner_passfile(self.owner, p['source_host'], p['source_port'], p['source_user'],
                                 p['source_password']) as path:
                 env['PGPASSFILE'] = path
-                return run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+                return self._run(argv, env, until)
         if p['source_passfile']:
             env['PGPASSFILE'] = p['source_passfile']
-        return run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+        return self._run(argv, env, until)
 
-    def pg_rewind(self, argv):
+    def _run(self, argv, env, until):
+        if until is None:
+            return run(self.module, argv, secrets=self.secrets, env=env, cwd='/')
+        rc, output, stopped = run_until(self.module, argv, until, secrets=self.secrets, env=env, cwd='/')
+        self.result['dry_run_stopped'] = stopped
+        return (0 if stopped else rc), '', output
+
+    def pg_rewind(self, argv, until=None):
         self.result['cmd'] = [redact(a, self.secrets) for a in argv]
-        rc, out, err = self.run_with_source_password(argv)
+        rc, out, err = self.run_with_source_password(argv, until)
         self.result['stdout_lines'] = quiet_tail(out)
         self.result['stderr_lines'] = quiet_tail(err)
         return rc, out, err
@@ -972,7 +991,9 @@ class Rewinder:
                           % (self.data_dir, before['cluster_state'], r['crash_recovery_method']))
             self.recover(bindir, major)
 
-        rc, out, err = self.pg_rewind(rewind_argv(self.module, bindir, self.data_dir, major, dry_run=True))
+        # Stopped once it has said how much it would copy: the rest of a dry run fetches all of that (the source's
+        # whole pg_wal included) from the source and throws it away.
+        rc, out, err = self.pg_rewind(rewind_argv(self.module, bindir, self.data_dir, major, dry_run=True), until=COPY_SIZE)
         if rc != 0:
             self.failure('pg_rewind --dry-run against %s:%s' % (p['source_host'], p['source_port']), rc, out, err, major)
         r.update(parse_output(out, err))

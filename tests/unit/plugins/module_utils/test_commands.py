@@ -3,7 +3,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import stat
+import subprocess
+import time
 
 import pytest
 
@@ -93,3 +96,43 @@ def test_pgpass_merge(before, after):
 def test_pgpass_merge_escaped_fields():
     before = 'h:5432:*:u\\:x:old\n'
     assert commands.pgpass_merge(before, 'h', 5432, 'u:x', 'new') == 'h:5432:*:u\\:x:new\n'
+
+
+# run_until runs real processes: a shell that prints, then works on (sleeps) like pg_rewind --dry-run's fetch.
+STOP = re.compile(r'need to copy \d+ MB')
+
+
+def test_run_until_stops_the_whole_process_group_at_the_line(tmp_path):
+    marker = tmp_path / 'child-finished'
+    # the "work" runs in a grandchild (like pg_rewind under timeout/runuser): it must be stopped too
+    script = ('echo "servers diverged at WAL location 0/5000000 on timeline 1" >&2; echo "need to copy 7 MB (total 9 MB)"; '
+              'sh -c "sleep 30; touch %s" & wait' % marker)
+    started = time.time()
+    rc, out, stopped = commands.run_until(RecordingModule(), ['sh', '-c', script], STOP, secrets=['9 MB'])
+    assert stopped and rc is None
+    assert time.time() - started < 20
+    assert out == 'servers diverged at WAL location 0/5000000 on timeline 1\nneed to copy 7 MB (total ********)\n'
+    time.sleep(0.5)
+    assert not marker.exists()
+    assert subprocess.run(['pgrep', '-f', 'sleep 30; touch %s' % marker], check=False).returncode == 1
+
+
+@pytest.mark.parametrize('script, rc', [
+    ('echo "no rewind required" >&2; exit 0', 0),
+    ('echo "pg_rewind: error: could not connect" >&2; exit 1', 1),
+])
+def test_run_until_without_the_line_waits_for_the_end(script, rc):
+    got_rc, out, stopped = commands.run_until(RecordingModule(), ['sh', '-c', script], STOP, env={'LC_ALL': 'C'})
+    assert (got_rc, stopped) == (rc, False)
+    assert out == script.split('"')[1] + '\n'
+
+
+def test_run_until_passes_env_and_cwd(tmp_path):
+    rc, out, stopped = commands.run_until(RecordingModule(), ['sh', '-c', 'echo "$PGPASSFILE $(pwd)"'], STOP,
+                                          env={'PGPASSFILE': '/p'}, cwd=str(tmp_path))
+    assert (rc, out, stopped) == (0, '/p %s\n' % tmp_path, False)
+
+
+def test_run_until_refuses_a_shell_string():
+    with pytest.raises(TypeError):
+        commands.run_until(RecordingModule(), 'sh -c true', STOP)

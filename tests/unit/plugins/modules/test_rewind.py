@@ -7,7 +7,7 @@ import pwd
 
 import pytest
 
-from ansible_collections.pgstream.replication.plugins.module_utils import singleuser
+from ansible_collections.pgstream.replication.plugins.module_utils import commands, singleuser
 from ansible_collections.pgstream.replication.plugins.modules import rewind
 from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import FakeRunner, run_module
 
@@ -120,7 +120,18 @@ def data_dir(tmp_path):
     return str(d)
 
 
+def fake_run_until(module, argv, stop_at, secrets=(), env=None, cwd=None):
+    """commands.run_until through module.run_command (the FakeRunner): the output up to the first line matching stop_at."""
+    rc, out, err = module.run_command(argv, check_rc=False, environ_update=env or {}, cwd=cwd)
+    lines = ('%s%s' % (out or '', err or '')).splitlines(True)
+    for i, line in enumerate(lines):
+        if stop_at.search(line):
+            return None, commands.redact(''.join(lines[:i + 1]), secrets), True
+    return rc, commands.redact(''.join(lines), secrets), False
+
+
 def setup(monkeypatch, euid=OWNER_UID, pid=None):
+    monkeypatch.setattr(rewind, 'run_until', fake_run_until)
     monkeypatch.setattr(singleuser.os, 'geteuid', lambda: euid)
     monkeypatch.setattr(singleuser.pwd, 'getpwnam',
                         lambda name: pwd.struct_passwd((name, 'x', OWNER_UID, OWNER_UID, '', '/var/lib/postgresql', '/bin/sh')))
@@ -329,6 +340,25 @@ def test_rewind_when_forked(monkeypatch, data_dir, dry, real, lsn, tli, sizes):
     assert 'rewound %s' % data_dir in result['msg'] and 'restored postgresql.auto.conf, pg_ident.conf' in result['msg']
 
 
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_the_dry_run_is_stopped_once_it_says_what_it_would_copy(monkeypatch, data_dir, check_mode):
+    # after "need to copy" a dry run would fetch all of it from the source and throw it away
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(0, '', PROGRESS_15),
+                                                                     real=(0, '', PROGRESS_15)), check_mode=check_mode)
+    assert not result.get('failed'), result['msg']
+    assert result['dry_run_stopped'] is True and result['forked'] is True and (result['copy_mb'], result['source_mb']) == (35, 57)
+    assert result['rewound'] is not check_mode
+    if check_mode:
+        assert result['stderr_lines'][-1] == 'pg_rewind: need to copy 35 MB (total source directory size is 57 MB)'
+        assert not [line for line in result['stderr_lines'] if 'copied' in line]
+
+
+@pytest.mark.parametrize('dry', [(0, '', NO_REWIND_15), (0, '', DIVERGED_15), (1, '', 'pg_rewind: error: could not connect\n')])
+def test_a_dry_run_without_the_copy_line_runs_to_its_end(monkeypatch, data_dir, dry):
+    result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=dry), check_mode=True)
+    assert result['dry_run_stopped'] is False
+
+
 def test_check_mode_only_dry_runs(monkeypatch, data_dir):
     target = Target(data_dir, dry=(0, '', DIVERGED_15))
     result, runner, target = go(monkeypatch, data_dir, target=target, check_mode=True)
@@ -426,7 +456,8 @@ def test_secret_in_output_is_redacted(monkeypatch, data_dir):
     err = 'pg_rewind: error: connection to server failed: FATAL:  password "%s" rejected\n' % PASSWORD
     result, runner, target = go(monkeypatch, data_dir, target=Target(data_dir, dry=(1, err, err)))
     assert result['failed'] and '********' in result['msg']
-    assert '********' in result['stderr_lines'][0] and '********' in result['stdout_lines'][0]
+    # the dry run's stdout and stderr come as one stream (stderr_lines)
+    assert '********' in result['stderr_lines'][0] and '********' in result['stderr_lines'][1]
 
 
 # ---- crash recovery ------------------------------------------------------------------------------------------------
