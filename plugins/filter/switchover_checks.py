@@ -4,7 +4,7 @@
 """Checks before a planned switchover and the choice of a failover candidate, on replication_info results.
 
 Pure functions, no I/O: the playbook gathers pgstream.replication.replication_info on every node and passes
-``{inventory_hostname: result}``. Documented in switchover_preflight.yml and failover_candidate.yml.
+``{inventory_hostname: result}``. Documented in switchover_preflight.yml, failover_candidate.yml and failover_plan.yml.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -641,9 +641,79 @@ def failover_candidate(infos, primary, candidates, named=None, force=False, prio
     return result
 
 
+# ---------------------------------------------------------------- failover_plan
+
+def _members(topology):
+    try:
+        return list(topology['members']), topology.get('primary')
+    except (KeyError, TypeError, AttributeError):
+        raise AnsibleFilterError('failover_plan: topology must be one cluster of cluster_topology (members, primary)')
+
+
+def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None):
+    """Every decision of failover.yml in one pass (the old primary, the refusals, the candidate, the followers); see
+    failover_plan.yml."""
+    try:
+        nodes, primaries = state['nodes'], list(state['primaries'])
+    except (KeyError, TypeError):
+        raise AnsibleFilterError('failover_plan: the input must be the result of cluster_state (nodes, primaries)')
+    members, inventory_primary = _members(topology)
+    try:
+        force = boolean(force, strict=True)
+    except TypeError:
+        raise AnsibleFilterError('failover_plan: force must be a boolean, got %r' % (force,))
+    for host in members:
+        if host not in nodes:
+            raise AnsibleFilterError('failover_plan: %s has no entry in the cluster state' % host)
+    # The old primary: the member running as a primary, else the upstream the standbys are configured for (leaving
+    # out running standbys: a cascading standby's upstream is not the primary), else the inventory's primary.
+    running_standbys = [m for m in members if nodes[m]['state'] == 'standby']
+    configured = []
+    for m in members:
+        upstream = nodes[m].get('configured_upstream')
+        if upstream and upstream not in running_standbys and upstream not in configured:
+            configured.append(upstream)
+    candidates_old = primaries + configured + ([inventory_primary] if inventory_primary else [])
+    if not candidates_old:
+        raise AnsibleFilterError('failover_plan: cannot tell the old primary (no primary running, configured or in the inventory)')
+    old = candidates_old[0]
+    old_node = nodes.get(old) or {}
+    plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
+                choice=None, refused=None, ok=False)
+    replicas = old_node.get('replicas') or []
+    if old_node.get('state') == 'primary' and replicas and not force:
+        plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
+                           'switchover.yml, or -e force=true to fail over anyway (it will be stopped and unreplicated '
+                           'commits on it are lost).' % (old, ', '.join(replicas)))
+        return plan
+    if len(primaries) > 1:
+        plan['refused'] = ('more than one member runs as a primary: %s; rejoin the stale one with rejoin.yml first'
+                           % ', '.join(primaries))
+        return plan
+    if plan['old_state'] in ('unreachable', 'unknown') and (fenced or '') != old:
+        plan['refused'] = ('%s cannot be reached, so this run cannot make sure it is not running. Make sure it is '
+                           'powered off or fenced (it must not come back as a primary), then run again with -e fenced=%s.'
+                           % (old, old))
+        return plan
+    # The old primary is stopped before the promotion when it still runs (cut off, or forced).
+    choice = failover_candidate(dict(infos or {}, **{old: {}}), old, [m for m in members if m != old],
+                                named=named, force=force, priorities=priorities)
+    plan['choice'] = choice
+    if not choice['ok']:
+        plan['refused'] = 'failover refused, nothing was changed: %s' % (choice['refused'] or 'no candidate')
+        return plan
+    new = choice['candidate']
+    others = [m for m in members if m != old]
+    # The old primary's other standbys: streaming from it, configured for it, or not streaming at all.
+    plan.update(new_primary=new, ok=True,
+                followers=[m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
+                           and nodes[m].get('streaming_from') not in others])
+    return plan
+
+
 class FilterModule(object):
     """pgstream.replication switchover/failover filters."""
 
     def filters(self):
         return {'switchover_preflight': switchover_preflight, 'failover_candidate': failover_candidate,
-                'sync_names_after_switchover': sync_names_after_switchover}
+                'failover_plan': failover_plan, 'sync_names_after_switchover': sync_names_after_switchover}

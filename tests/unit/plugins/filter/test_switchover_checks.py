@@ -500,4 +500,5 @@ def test_failover_bad_input(args, kwargs, message):
 
 
 def test_registered():
-    assert set(FilterModule().filters()) == {'switchover_preflight', 'failover_candidate', 'sync_names_after_switchover'}
+    assert set(FilterModule().filters()) == {'switchover_preflight', 'failover_candidate', 'failover_plan',
+                                             'sync_names_after_switchover'}

@@ -1,0 +1,107 @@
+# -*- coding: utf-8 -*-
+"""failover_plan: every decision of failover.yml, on cluster_state of replication_info results."""
+from __future__ import absolute_import, division, print_function
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state
+from ansible_collections.pgstream.replication.plugins.filter.switchover_checks import failover_plan
+
+__metaclass__ = type
+
+# pg1 the primary, pg2 and pg3 its standbys, pg4 cascading from pg3
+TOPO = {'members': ['pg1', 'pg2', 'pg3', 'pg4'], 'primary': 'pg1',
+        'host': {'pg1': '10.0.0.1', 'pg2': '10.0.0.2', 'pg3': '10.0.0.3', 'pg4': '10.0.0.4'}}
+PRIORITIES = {'pg1': 100, 'pg2': 100, 'pg3': 100, 'pg4': 100}
+
+
+def primary(replicas=()):
+    return {'reachable': True, 'in_recovery': False, 'timeline': 1, 'current_lsn': '0/5000000',
+            'replicas': [{'application_name': a, 'state': 'streaming'} for a in replicas],
+            'settings': {'primary_conninfo': None}}
+
+
+def standby(upstream, lsn='0/5000000', streaming=False):
+    """A standby configured for upstream; its WAL receiver streams only when streaming (the upstream is dead)."""
+    return {'reachable': True, 'in_recovery': True, 'timeline': 1, 'receive_lsn': lsn, 'replay_lsn': lsn,
+            'wal_receiver': {'status': 'streaming', 'sender_host': TOPO['host'][upstream]} if streaming else None,
+            'settings': {'primary_conninfo': 'user=replicator host=%s port=5432' % TOPO['host'][upstream]},
+            'replicas': []}
+
+
+UNREACHABLE = {'unreachable': True, 'msg': 'ssh: connect to host 10.0.0.1 port 22: Connection timed out'}
+STOPPED = {'reachable': False, 'role': 'primary', 'in_recovery': None, 'timeline': 1}
+
+
+def plan(infos, **kw):
+    kw.setdefault('priorities', PRIORITIES)
+    return failover_plan(cluster_state(infos, TOPO), infos, TOPO, **kw)
+
+
+def dead(pg1=UNREACHABLE, pg2='0/5000000', pg3='0/5000100'):
+    return {'pg1': pg1, 'pg2': standby('pg1', pg2), 'pg3': standby('pg1', pg3), 'pg4': standby('pg3', streaming=True)}
+
+
+@pytest.mark.parametrize('infos, kw, old, new, followers', [
+    # the dead primary declared fenced: the standby with the most WAL; pg4 keeps streaming from pg3
+    (dead(), {'fenced': 'pg1'}, 'pg1', 'pg3', ['pg2']),
+    (dead(pg2='0/6000000'), {'fenced': 'pg1'}, 'pg1', 'pg2', ['pg3']),
+    # a primary whose host answers but whose server is down needs no acknowledgement
+    (dead(pg1=STOPPED), {}, 'pg1', 'pg3', ['pg2']),
+    # a primary cut off from its standbys (no replicas) is stopped by the playbook, no acknowledgement either
+    (dead(pg1=primary()), {}, 'pg1', 'pg3', ['pg2']),
+    # alive and serving standbys, but forced
+    ({'pg1': primary(['pg2', 'pg3']), 'pg2': standby('pg1', streaming=True), 'pg3': standby('pg1', streaming=True),
+      'pg4': standby('pg3', streaming=True)}, {'force': True}, 'pg1', 'pg2', ['pg3']),
+    # a named target that has all the WAL
+    (dead(pg3='0/5000000'), {'fenced': 'pg1', 'named': 'pg2'}, 'pg1', 'pg2', ['pg3']),
+])
+def test_plans(infos, kw, old, new, followers):
+    result = plan(infos, **kw)
+    assert result['refused'] is None and result['ok'] is True
+    assert (result['old_primary'], result['new_primary'], result['followers']) == (old, new, followers)
+    assert result['choice']['candidate'] == new
+
+
+@pytest.mark.parametrize('infos, kw, message', [
+    (dead(), {}, 'pg1 cannot be reached, so this run cannot make sure it is not running. Make sure it is powered off or '
+                 'fenced (it must not come back as a primary), then run again with -e fenced=pg1.'),
+    (dead(), {'fenced': 'pg2'}, 'run again with -e fenced=pg1.'),
+    ({'pg1': primary(['pg2', 'pg3']), 'pg2': standby('pg1', streaming=True), 'pg3': standby('pg1', streaming=True),
+      'pg4': standby('pg3', streaming=True)}, {},
+     'pg1 is running as the primary and pg2, pg3 stream from it: this is not a failover. Use switchover.yml, or -e '
+     'force=true to fail over anyway (it will be stopped and unreplicated commits on it are lost).'),
+    (dict(dead(), pg1=primary(), pg2=primary()), {'force': True},
+     'more than one member runs as a primary: pg1, pg2; rejoin the stale one with rejoin.yml first'),
+    (dead(), {'fenced': 'pg1', 'named': 'pg2'},
+     'failover refused, nothing was changed: pg2 is 256 bytes behind pg3'),
+    ({'pg1': UNREACHABLE, 'pg2': UNREACHABLE, 'pg3': UNREACHABLE, 'pg4': UNREACHABLE}, {'fenced': 'pg1'},
+     'failover refused, nothing was changed: no reachable standby among the candidates pg2, pg3, pg4'),
+])
+def test_refusals(infos, kw, message):
+    result = plan(infos, **kw)
+    assert result['ok'] is False and message in result['refused']
+    assert (result['new_primary'], result['followers']) == (None, [])
+
+
+def test_old_primary_from_the_standbys_configuration_before_the_inventory():
+    # pg2 ran a switchover earlier: the standbys are configured for pg2 while the inventory still says pg1
+    topo = dict(TOPO, primary='pg1')
+    infos = {'pg1': standby('pg2'), 'pg2': UNREACHABLE, 'pg3': standby('pg2'), 'pg4': standby('pg3', streaming=True)}
+    infos['pg1']['receive_lsn'] = infos['pg1']['replay_lsn'] = '0/6000000'
+    result = failover_plan(cluster_state(infos, topo), infos, topo, fenced='pg2', priorities=PRIORITIES)
+    assert (result['old_primary'], result['old_state'], result['new_primary'], result['followers']) == \
+        ('pg2', 'unreachable', 'pg1', ['pg3'])
+
+
+@pytest.mark.parametrize('state, infos, topo, kw, message', [
+    ({'nodes': {}}, {}, TOPO, {}, 'the input must be the result of cluster_state'),
+    ({'nodes': {}, 'primaries': []}, {}, TOPO, {}, 'pg1 has no entry in the cluster state'),
+    (None, {}, TOPO, {}, 'the input must be the result of cluster_state'),
+    ({'nodes': {}, 'primaries': []}, {}, {'host': {}}, {}, 'topology must be one cluster'),
+    ({'nodes': {}, 'primaries': []}, {}, TOPO, {'force': 'maybe'}, 'force must be a boolean'),
+])
+def test_bad_input(state, infos, topo, kw, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        failover_plan(state, infos, topo, **kw)
