@@ -14,8 +14,8 @@ description:
   - Runs C(pg_rewind) on the stopped data directory O(data_dir) (a former primary, or a standby that forked) so that it
     can follow the source server O(source_host) again. C(pg_rewind) runs only when its C(--dry-run) reports that the
     timelines diverged; C(no rewind required) leaves everything as it is (C(changed=false)). The dry run is stopped once it
-    has said how much it would copy (RV(dry_run_stopped)): a finished dry run would fetch all of that from the source for
-    nothing.
+    has said how much it would copy (RV(dry_run_stopped)), because a finished dry run would fetch all of that from the
+    source for nothing.
   - The module refuses to work on a data directory a postmaster is running on (stop it first, for example with
     M(pgstream.replication.shutdown)).
   - B(Crash recovery.) C(pg_rewind) needs a cleanly shut down target. When C(pg_control) shows another state (the server

@@ -39,8 +39,8 @@ def plan(infos, **kw):
     return failover_plan(cluster_state(infos, TOPO), infos, TOPO, **kw)
 
 
-def dead(pg1=UNREACHABLE, pg2='0/5000000', pg3='0/5000100'):
-    return {'pg1': pg1, 'pg2': standby('pg1', pg2), 'pg3': standby('pg1', pg3), 'pg4': standby('pg3', streaming=True)}
+def dead(pg1=None, pg2='0/5000000', pg3='0/5000100'):
+    return {'pg1': pg1 or UNREACHABLE, 'pg2': standby('pg1', pg2), 'pg3': standby('pg1', pg3), 'pg4': standby('pg3', streaming=True)}
 
 
 @pytest.mark.parametrize('infos, kw, old, new, followers', [
