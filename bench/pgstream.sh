@@ -49,6 +49,7 @@ pgs_inventory() {
         fi
         echo '    ansible_python_interpreter: /usr/bin/python3'
         echo "    pgstream_pg_major: $PGV"
+        echo "    pgstream_wal_keep_size_mb: $WAL_KEEP_MB"
         echo '  hosts:'
         for n in "${PGS_NODES[@]}"; do
             echo "    $n:"

@@ -61,7 +61,7 @@ rep_setup() {
 listen_addresses = '*'
 max_wal_senders = 10
 max_replication_slots = 10
-wal_keep_size = 1024
+wal_keep_size = ${WAL_KEEP_MB}MB
 wal_log_hints = on
 hot_standby = on
 EOF

@@ -8,6 +8,8 @@
 #   BENCH_PHASES="switchover failover rejoin"    phases to run (in this order; failover follows switchover's
 #                                                result, rejoin rejoins the node failover killed)
 #   BENCH_SCALE=70       pgbench scale of the database (70 = about 1 GB); 0 = no data
+#   BENCH_WAL_KEEP_MB=1024   wal_keep_size of both rigs in MB (the collection's default, pgstream_wal_keep_size_mb);
+#                            pg_rewind copies every WAL segment the source keeps, so it sets the rewind's cost
 #   BENCH_KEEP=0         1 = keep the containers at the end
 #   BENCH_SUBNET=10.89.213   /24 prefix of the bench network (containers get fixed addresses in it)
 #   BENCH_PGS_CONNECTION=ssh   Ansible's transport for the pgstream rig: ssh (pipelining) or podman
@@ -22,6 +24,8 @@ SUBNET_PREFIX=${BENCH_SUBNET:-10.89.213}
 RIGS=${BENCH_RIGS:-pgstream repmgr}
 PHASES=${BENCH_PHASES:-switchover failover rejoin}
 SCALE=${BENCH_SCALE:-70}
+WAL_KEEP_MB=${BENCH_WAL_KEEP_MB:-1024}
+case $WAL_KEEP_MB in '' | *[!0-9]*) echo "bench: BENCH_WAL_KEEP_MB must be a number of MB" >&2; exit 1 ;; esac
 PY="$root/.venv/bin/python"
 export PATH="$root/.venv/bin:$PATH"
 export ANSIBLE_COLLECTIONS_PATH="$root/build/collections"
@@ -75,6 +79,7 @@ ensure_network
     echo "rigs: $RIGS"
     echo "phases: $PHASES"
     echo "scale: $SCALE"
+    echo "wal_keep_size: ${WAL_KEEP_MB} MB (both rigs)"
     echo "pgstream Ansible connection: $PGS_CONNECTION$([ "$PGS_CONNECTION" = ssh ] && echo " (pipelining, connect timeout ${PGS_SSH_TIMEOUT}s)")"
     echo "git: $(git rev-parse --short HEAD)"
     echo "host: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
