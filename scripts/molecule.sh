@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Run `molecule test -s SCENARIO` for each scenario given, MOLECULE_JOBS (default 1) at a time.
 #   scripts/molecule.sh default modules ...        (make molecule [SCENARIOS=...] [MOLECULE_JOBS=2])
+#   scripts/molecule.sh failover@forky:18           a scenario on another image: localhost/pgstream-pg:SUITE
+#                                                   (built or reused first) with PostgreSQL MAJOR
 # Each scenario has its own containers and podman network, so they can run side by side on a machine with
 # cores to spare. On the 2-core machines here they cannot: `make test` used 41 min of CPU in 61 min with
 # one scenario at a time, and with two each ran about 1.8x slower and the opengauss scenario timed out
 # (its standby did not reconnect within the retries). Scenarios are taken from the list in its order by
 # whichever lane is free (put the long ones first). Each one's output is kept in a file and printed whole
 # when it ends, so outputs do not interleave. After a failure no new scenario is started; the run fails
-# and names the failed scenarios.
+# and names the failed scenarios. A scenario and its NAME@SUITE:MAJOR form use the same container names:
+# with MOLECULE_JOBS=2 do not list both.
 set -uo pipefail
 jobs=${MOLECULE_JOBS:-1}
 [ $# -gt 0 ] || { echo "molecule.sh: no scenario given" >&2; exit 2; }
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || { echo "molecule.sh: MOLECULE_JOBS must be a positive number, not '$jobs'" >&2; exit 2; }
+for s in "$@"; do
+    [[ "$s" =~ ^[a-z0-9-]+(@[a-z]+:[0-9]+)?$ ]] ||
+        { echo "molecule.sh: '$s' is not a scenario name or NAME@SUITE:MAJOR (for example failover@forky:18)" >&2; exit 2; }
+    [ -d "molecule/${s%%@*}" ] || { echo "molecule.sh: no scenario molecule/${s%%@*}" >&2; exit 2; }
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgstream-molecule.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 printf '%s\n' "$@" >"$work/queue"
@@ -35,12 +43,19 @@ lane() {
     local s t rc
     while s=$(take) && [ -n "$s" ]; do
         t=$SECONDS
-        molecule test -s "$s" >"$work/$s.log" 2>&1
+        log="$work/${s//[@:]/_}.log"
+        if [[ "$s" == *@* ]]; then
+            suite=${s#*@}; suite=${suite%%:*}
+            ( SUITE=$suite scripts/build-image.sh &&
+              PGSTREAM_IMAGE=localhost/pgstream-pg:$suite PGSTREAM_PG_MAJOR=${s##*:} molecule test -s "${s%%@*}" ) >"$log" 2>&1
+        else
+            molecule test -s "$s" >"$log" 2>&1
+        fi
         rc=$?
         (
             flock 9
             echo "=== molecule test -s $s"
-            cat "$work/$s.log"
+            cat "$log"
             echo "=== molecule test -s $s: rc=$rc in $((SECONDS - t)) s (lane $1, $((SECONDS - started)) s into the run)"
             [ "$rc" -eq 0 ] || echo "$s" >>"$work/failed"
         ) 9>"$work/lock"

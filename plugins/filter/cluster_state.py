@@ -101,6 +101,8 @@ def _node(result, members_by_address):
         'state': state,
         'in_recovery': result.get('in_recovery'),
         'stopped_role': result.get('role') if state == 'stopped' else None,
+        # pg_controldata's "Database cluster state" of a server that did not answer ('shut down' after a clean stop)
+        'cluster_state': (result.get('controldata') or {}).get('cluster_state') if state == 'stopped' else None,
         'streaming_from': members_by_address.get(receiver.get('sender_host')) if streaming else None,
         'configured_upstream': members_by_address.get(_conninfo_host(settings.get('primary_conninfo'))),
         'timeline': result.get('timeline'),

@@ -48,11 +48,19 @@ def test_diverged_old_primary_is_rewound_keeping_its_config():
 
 
 def test_rewind_impossible_is_refused_then_recloned_when_allowed():
-    """pg1 runs without wal_log_hints, is promoted on its own side and diverges: pg_rewind cannot work.
-    rejoin fails with the reason and leaves the data directory; with allow_reclone=true pg1 is re-cloned and
-    its old data directory is moved aside."""
+    """pg1 runs without wal_log_hints and without data checksums, is promoted on its own side and diverges:
+    pg_rewind cannot work. rejoin fails with the reason and leaves the data directory; with allow_reclone=true pg1
+    is re-cloned and its old data directory is moved aside."""
     sc.psql(PG1, 'ALTER SYSTEM SET wal_log_hints = off')
-    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'restart')
+    checksums = sc.psql(PG1, 'SHOW data_checksums') == 'on'
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    if checksums:
+        # initdb enables them by default from PostgreSQL 18 on, and pg_rewind works with them (as with
+        # wal_log_hints): switched off here, which only rewrites the control file of the stopped cluster.
+        sc.podman('exec', '-u', 'postgres', PG1, '/usr/lib/postgresql/%s/bin/pg_checksums' % sc.PG_MAJOR,
+                  '--disable', '-D', DATA)
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'start')
+    assert sc.psql(PG1, 'SHOW data_checksums') == 'off' and sc.psql(PG1, 'SHOW wal_log_hints') == 'off'
     ip = sc.address(PG1, NETWORK)
     sc.podman('network', 'disconnect', NETWORK, PG1)
     sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'promote')

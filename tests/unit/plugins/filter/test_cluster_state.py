@@ -72,6 +72,18 @@ def test_lost_data_directory():
     assert state['nodes']['pg2']['data_dir_error'] is None
 
 
+@pytest.mark.parametrize('info, expected', [
+    (dict(stopped('standby'), controldata={'cluster_state': 'shut down in recovery'}), 'shut down in recovery'),
+    (dict(stopped(), controldata={'cluster_state': 'in production'}), 'in production'),
+    (dict(stopped(), controldata=None), None),
+    (stopped(), None),
+    # a server that answers is not described by its control file, even when replication_info read it
+    (dict(primary(), controldata={'cluster_state': 'in production'}), None),
+])
+def test_cluster_state_of_a_stopped_server(info, expected):
+    assert cluster_state(dict(HEALTHY, pg3=info), TOPO)['nodes']['pg3']['cluster_state'] == expected
+
+
 @pytest.mark.parametrize('bad_infos, bad_topo', [([], TOPO), ({}, {'host': {}}), ({}, None)])
 def test_bad_input(bad_infos, bad_topo):
     with pytest.raises(AnsibleFilterError):
