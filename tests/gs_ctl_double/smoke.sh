@@ -5,7 +5,8 @@
 #   2. pg1: gs_ctl start -M primary; pg2: gs_ctl start -M standby (Need repair) + gs_ctl build -b full
 #   3. gs_ctl switchover on pg2 (pg2 primary, pg1 its standby)
 #   4. podman kill pg2; gs_ctl failover on pg1
-#   5. pg2 back: gs_ctl start -M standby + gs_ctl build -b incremental
+#   5. pg2 back: gs_ctl start -M standby (forked: never Normal in 200 reads while its walreceiver
+#      retries every 20 ms) + gs_ctl build -b incremental
 # Every `gs_ctl query` is parsed with plugins/module_utils/gs_ctl_query.py parse_query() and
 # asserted (role, db_state, detail, senders, receiver, no parser warnings). Exits non-zero on any
 # unexpected state. Containers and network are removed on exit.
@@ -184,6 +185,17 @@ podman start "$C2" >/dev/null
 gs "$C2" start -D "$DATA" -M standby; expect_rc 0
 sleep 3
 check_query "$C2" Standby "Need repair" "Connecting..." 0 no
+# Its walreceiver connects, is refused (forked timeline) and exits, again and again; with a 20 ms retry
+# interval it does so many times a second. PostgreSQL calls it 'streaming' while it is connected; openGauss
+# never calls such a standby Normal, and neither may the double, whenever it is asked.
+sql "$C2" "ALTER SYSTEM SET wal_retrieve_retry_interval = '20ms'" >/dev/null
+sql "$C2" "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+states=$(podman exec -u postgres "$C2" sh -c "for i in \$(seq 1 200); do $GS query -D $DATA 2>/dev/null | sed -n 's/^[[:space:]]*db_state[[:space:]]*: //p'; done" | tr ' ' '_')
+echo "db_state of the forked standby in 200 reads: $(sort <<<"$states" | uniq -c | tr -s ' \n' ' ')"
+grep -q Normal <<<"$states" && fail "the forked standby was shown as Normal"
+sql "$C2" "ALTER SYSTEM RESET wal_retrieve_retry_interval" >/dev/null
+sql "$C2" "SELECT pg_reload_conf()" >/dev/null
 gs "$C2" build -D "$DATA" -b incremental; expect_rc 0; expect_out 'server started'
 expect_out '[gs_rewind]: '
 wait_query "$C2" Standby Normal Normal 0 yes

@@ -473,6 +473,27 @@ def test_ha_row(args, expected):
     assert (row['db_state'], row['detail_information']) == expected
 
 
+@pytest.mark.parametrize('status, age, expected', [
+    ('streaming', '12.5', 'streaming'),
+    ('streaming', '1.0', 'streaming'),
+    # a walreceiver that has just connected: a forked standby's is refused within milliseconds
+    ('streaming', '0.004', 'starting'),
+    ('streaming', '', 'starting'),
+    ('streaming', None, 'starting'),
+    ('starting', '30', 'starting'),
+    ('waiting', '30', 'waiting'),
+    (None, None, None),
+])
+def test_settled_receiver_status(status, age, expected):
+    assert gsd.settled_receiver_status(status, age) == expected
+
+
+@pytest.mark.parametrize('age, db_state', [('0.004', 'Starting'), ('3', 'Normal')])
+def test_a_just_connected_receiver_is_not_normal(age, db_state):
+    row = gsd.ha_row('Standby', 1, gsd.settled_receiver_status('streaming', age))
+    assert row['db_state'] == db_state
+
+
 @pytest.mark.parametrize('in_recovery, recorded, role', [
     (False, 'Primary', 'Primary'), (False, 'Normal', 'Normal'), (False, 'Standby', 'Primary'),
     (True, 'Standby', 'Standby'), (True, 'Pending', 'Pending'), (True, 'Primary', 'Standby'), (False, None, 'Primary'),
