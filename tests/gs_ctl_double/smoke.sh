@@ -193,6 +193,7 @@ sql "$C2" "SELECT pg_reload_conf()" >/dev/null
 sleep 1
 states=$(podman exec -u postgres "$C2" sh -c "for i in \$(seq 1 200); do $GS query -D $DATA 2>/dev/null | sed -n 's/^[[:space:]]*db_state[[:space:]]*: //p'; done" | tr ' ' '_')
 echo "db_state of the forked standby in 200 reads: $(sort <<<"$states" | uniq -c | tr -s ' \n' ' ')"
+[ "$(grep -c . <<<"$states")" -eq 200 ] || fail "gs_ctl query printed no db_state in some of the 200 reads"
 grep -q Normal <<<"$states" && fail "the forked standby was shown as Normal"
 sql "$C2" "ALTER SYSTEM RESET wal_retrieve_retry_interval" >/dev/null
 sql "$C2" "SELECT pg_reload_conf()" >/dev/null
