@@ -66,7 +66,27 @@ for i in $(seq 1 "$jobs"); do
     lane "$i" &
 done
 wait
+# The failed tasks of a failed scenario, again at the very end: a CI page that shows only the head and the
+# tail of a long log still shows what failed. Each with its play, its task and its next 6 lines (300
+# characters each); failures that Ansible ignored (the next line is "...ignoring") are left out.
+digest() {
+    awk '
+        function flush() { if (buf != "") print hdr "\n" buf; buf = ""; n = 0 }
+        /^(fatal|failed): / || /FAILED!/ {
+            flush(); hdr = "--- " play "\n--- " task; buf = substr($0, 1, 300); n = 6; first = 1; next
+        }
+        n > 0 && first && /^\.\.\.ignoring/ { buf = ""; n = 0; next }
+        n > 0 { buf = buf "\n" substr($0, 1, 300); first = 0; if (--n == 0) flush() }
+        /^PLAY \[/ { play = $0 }
+        /^TASK \[/ { task = $0 }
+        END { flush() }
+    ' "$1" | tail -n 60
+}
 if [ -s "$work/failed" ]; then
+    while read -r s; do
+        echo "=== molecule.sh: failed tasks of $s"
+        digest "$work/${s//[@:]/_}.log"
+    done <"$work/failed"
     echo "molecule.sh: failed: $(tr '\n' ' ' <"$work/failed")(after $((SECONDS - started)) s)" >&2
     exit 1
 fi
