@@ -68,12 +68,15 @@ done
 wait
 # The failed tasks of a failed scenario, again at the very end: a CI page that shows only the head and the
 # tail of a long log still shows what failed. Each with its play, its task and its next 6 lines (300
-# characters each); failures that Ansible ignored (the next line is "...ignoring") are left out.
+# characters each, and the "msg" of a longer one); failures that Ansible ignored (the next line is
+# "...ignoring") are left out.
 digest() {
     awk '
         function flush() { if (buf != "") print hdr "\n" buf; buf = ""; n = 0 }
         /^(fatal|failed): / || /FAILED!/ {
-            flush(); hdr = "--- " play "\n--- " task; buf = substr($0, 1, 300); n = 6; first = 1; next
+            flush(); hdr = "--- " play "\n--- " task; buf = substr($0, 1, 300); n = 6; first = 1
+            if (length($0) > 300 && match($0, /"msg": "([^"\\]|\\.)*"/)) buf = buf "\n... " substr($0, RSTART, RLENGTH < 400 ? RLENGTH : 400)
+            next
         }
         n > 0 && first && /^\.\.\.ignoring/ { buf = ""; n = 0; next }
         n > 0 { buf = buf "\n" substr($0, 1, 300); first = 0; if (--n == 0) flush() }
