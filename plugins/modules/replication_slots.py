@@ -19,6 +19,10 @@ description:
     a logical slot with the prefix only causes a warning.
   - An active slot (a walsender is connected to it) that should be dropped is kept with a warning and
     reported in RV(kept_active), unless O(drop_active=true).
+  - A listed slot that the server invalidated (C(wal_status) V(lost), PostgreSQL 13 and later; it held back more WAL
+    than C(max_slot_wal_keep_size) allows, and that WAL was removed) can never serve its standby again, and a
+    C(pg_basebackup) through it fails. It is dropped and created again (RV(recreated)). An active one is kept with a
+    warning.
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -109,6 +113,14 @@ dropped:
   type: list
   elements: str
   sample: [pgstream_pg4]
+recreated:
+  description:
+    - Listed slots that were invalidated (C(wal_status) V(lost)) and were dropped and created again (or, in check mode,
+      would be), sorted by name. The standby that used such a slot lost the WAL it needed; it has to be cloned again.
+  returned: always
+  type: list
+  elements: str
+  sample: [pgstream_pg2]
 kept_active:
   description: Stale slots that were active and therefore kept (O(drop_active=false)), sorted by name.
   returned: always
@@ -321,21 +333,34 @@ class SlotManager:
                 self.ql.execute(DROP_SQL, (name,))
             dropped.append(name)
 
+        recreated = []
+        for name in sorted(n for n in wanted if n in before and before[n]['wal_status'] == 'lost'):
+            if before[name]['active_pid'] is not None or before[name]['active']:
+                self.module.warn('slot %s was invalidated (wal_status lost) but is still active (walsender pid %s), so '
+                                 'it was kept' % (name, before[name]['active_pid']))
+                continue
+            self.ql.execute(DROP_SQL, (name,))
+            self.ql.execute(CREATE_SQL, (name, params['immediately_reserve']))
+            recreated.append(name)
+
         created = [n for n in wanted if n not in before]
         for name in created:
             self.ql.execute(CREATE_SQL, (name, params['immediately_reserve']))
 
-        changed = bool(created or dropped)
+        changed = bool(created or dropped or recreated)
         if changed and not self.module.check_mode:
             after_rows = self.managed()[0]
         else:
             after_rows = dict((n, r) for n, r in before.items() if n not in dropped)
-            for name in created:
+            for name in created + recreated:
                 after_rows[name] = dict(slot_name=name, active=False, restart_lsn=None, wal_status=None)
-        result = dict(changed=changed, created=created, dropped=dropped, kept_active=kept_active,
+        result = dict(changed=changed, created=created, dropped=dropped, recreated=recreated, kept_active=kept_active,
                       slots=[public(after_rows[n], self.num) for n in sorted(after_rows)], queries=self.ql.queries)
         if self.module._diff:
-            result['diff'] = dict(before=dict(slots=sorted(before)), after=dict(slots=sorted(after_rows)))
+            result['diff'] = dict(before=dict(slots=sorted(before), lost=sorted(n for n, r in before.items()
+                                                                                if r['wal_status'] == 'lost')),
+                                  after=dict(slots=sorted(after_rows), lost=sorted(n for n, r in after_rows.items()
+                                                                                   if r['wal_status'] == 'lost')))
         return result
 
 

@@ -170,7 +170,7 @@ def test_prefixed_logical_slot_is_kept_with_warning(monkeypatch):
     assert len(result.warnings) == 1
     assert 'pgstream_cdc' in result.warnings[0] and 'logical slots are never dropped' in result.warnings[0]
     assert [s['slot_name'] for s in result.result['slots']] == ['pgstream_pg2']
-    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2']), after=dict(slots=['pgstream_pg2']))
+    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2'], lost=[]), after=dict(slots=['pgstream_pg2'], lost=[]))
 
 
 def test_wanted_name_taken_by_a_logical_slot_fails(monkeypatch):
@@ -210,7 +210,7 @@ def test_only_an_active_stale_slot_is_unchanged(monkeypatch):
     result = run(monkeypatch, server, slots=[], diff=True)
     assert not result.result['changed'] and result.result['queries'] == []
     assert result.result['kept_active'] == ['pgstream_pg2']
-    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2']), after=dict(slots=['pgstream_pg2']))
+    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2'], lost=[]), after=dict(slots=['pgstream_pg2'], lost=[]))
 
 
 @pytest.mark.parametrize('release_after', [0, 3])
@@ -260,6 +260,64 @@ def test_drop_active_gives_up_after_repeated_races(monkeypatch):
     assert 'pgstream_pg2' in server.slots
 
 
+# ---------------------------------------------------------------- invalidated slots (wal_status lost)
+
+def lost(name, active_pid=None):
+    """A slot the server invalidated: PostgreSQL 14 and later show no restart_lsn for it."""
+    return slot(name, active_pid=active_pid, restart_lsn=None, wal_status='lost')
+
+
+def test_lost_slot_is_recreated_then_unchanged(monkeypatch):
+    server = SlotServer([lost('pgstream_pg2'), slot('pgstream_pg3')])
+    first = run(monkeypatch, server, slots=['pgstream_pg2', 'pgstream_pg3', 'pgstream_pg4'])
+    assert not first.failed and first.result['changed']
+    assert first.result['recreated'] == ['pgstream_pg2'] and first.result['created'] == ['pgstream_pg4']
+    assert first.result['dropped'] == []
+    assert first.result['queries'] == [
+        "SELECT pg_drop_replication_slot('pgstream_pg2')",
+        "SELECT pg_create_physical_replication_slot('pgstream_pg2', true)",
+        "SELECT pg_create_physical_replication_slot('pgstream_pg4', true)",
+    ]
+    assert server.slots['pgstream_pg2']['wal_status'] == 'reserved'
+    assert [s['wal_status'] for s in first.result['slots']] == ['reserved'] * 3
+    second = run(monkeypatch, server, slots=['pgstream_pg2', 'pgstream_pg3', 'pgstream_pg4'])
+    assert not second.result['changed'] and second.result['recreated'] == [] and second.result['queries'] == []
+
+
+def test_recreated_slot_keeps_immediately_reserve(monkeypatch):
+    server = SlotServer([lost('pgstream_pg2')])
+    result = run(monkeypatch, server, slots=['pgstream_pg2'], immediately_reserve=False)
+    assert result.result['queries'][-1] == "SELECT pg_create_physical_replication_slot('pgstream_pg2', false)"
+
+
+def test_active_lost_slot_is_kept_with_a_warning(monkeypatch):
+    server = SlotServer([lost('pgstream_pg2', active_pid=4242)])
+    result = run(monkeypatch, server, slots=['pgstream_pg2'])
+    assert not result.failed and not result.result['changed']
+    assert result.result['recreated'] == [] and server.mutations == []
+    assert any('pgstream_pg2' in w and 'lost' in w and '4242' in w for w in result.warnings)
+
+
+def test_lost_slot_that_is_not_listed_is_dropped_not_recreated(monkeypatch):
+    server = SlotServer([lost('pgstream_pg2'), lost('manual')])
+    result = run(monkeypatch, server, slots=[])
+    assert result.result['dropped'] == ['pgstream_pg2'] and result.result['recreated'] == []
+    assert names(server) == ['manual']
+
+
+def test_lost_slot_in_check_and_diff_mode(monkeypatch):
+    existing = [lost('pgstream_pg2'), slot('pgstream_pg3')]
+    server = SlotServer(existing)
+    result = run(monkeypatch, server, check_mode=True, diff=True, slots=['pgstream_pg2', 'pgstream_pg3'])
+    assert result.result['changed'] and result.result['recreated'] == ['pgstream_pg2']
+    assert server.mutations == [] and server.slots == dict((s['slot_name'], s) for s in existing)
+    assert result.result['queries'] == ["SELECT pg_drop_replication_slot('pgstream_pg2')",
+                                        "SELECT pg_create_physical_replication_slot('pgstream_pg2', true)"]
+    assert result.result['slots'][0] == dict(slot_name='pgstream_pg2', active=False, restart_lsn=None, wal_status=None)
+    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2', 'pgstream_pg3'], lost=['pgstream_pg2']),
+                                         after=dict(slots=['pgstream_pg2', 'pgstream_pg3'], lost=[]))
+
+
 # ---------------------------------------------------------------- check and diff mode
 
 @pytest.mark.parametrize('drop_active', [False, True])
@@ -286,8 +344,8 @@ def test_check_mode_runs_no_mutating_sql(monkeypatch, drop_active):
     assert [s['slot_name'] for s in result.result['slots']] == after
     predicted = [s for s in result.result['slots'] if s['slot_name'] == 'pgstream_new'][0]
     assert predicted == dict(slot_name='pgstream_new', active=False, restart_lsn=None, wal_status=None)
-    assert result.result['diff'] == dict(before=dict(slots=['pgstream_keep', 'pgstream_pg2', 'pgstream_pg3']),
-                                         after=dict(slots=after))
+    assert result.result['diff'] == dict(before=dict(slots=['pgstream_keep', 'pgstream_pg2', 'pgstream_pg3'], lost=[]),
+                                         after=dict(slots=after, lost=[]))
 
 
 def test_check_mode_unchanged(monkeypatch):
@@ -299,8 +357,8 @@ def test_check_mode_unchanged(monkeypatch):
 def test_diff(monkeypatch):
     server = SlotServer([slot('pgstream_pg2'), slot('pgstream_pg3'), slot('manual')])
     result = run(monkeypatch, server, diff=True, slots=['pgstream_pg4', 'pgstream_pg2'])
-    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2', 'pgstream_pg3']),
-                                         after=dict(slots=['pgstream_pg2', 'pgstream_pg4']))
+    assert result.result['diff'] == dict(before=dict(slots=['pgstream_pg2', 'pgstream_pg3'], lost=[]),
+                                         after=dict(slots=['pgstream_pg2', 'pgstream_pg4'], lost=[]))
 
 
 def test_no_diff_key_without_diff_mode(monkeypatch):
