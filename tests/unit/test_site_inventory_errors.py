@@ -35,6 +35,8 @@ CASES = [
         "db2": host("standby", pgstream_sync_candidate=True),
         "db3": host("standby", pgstream_sync_candidate=True)},
      "pgstream_sync_count"),
+    ("slot WAL limit below -1", {"db1": host("primary", pgstream_max_slot_wal_keep_size_mb=-2), "db2": host("standby")},
+     "must be -1 (unlimited) or a size in MB of 0 or more, got -2"),
 ]
 
 

@@ -68,6 +68,12 @@ def test_one_active_slot_per_standby(hosts):
         == "pgstream_pgs_default_pg2:true,pgstream_pgs_default_pg3:true"
 
 
+def test_a_slot_cannot_hold_back_unlimited_wal(hosts):
+    """A standby that is down keeps its slot; max_slot_wal_keep_size bounds what it pins (the roles' 10 GB)."""
+    for name in [PRIMARY] + STANDBYS:
+        assert psql(hosts[name], "SHOW max_slot_wal_keep_size") == "10GB", name
+
+
 def test_pg_hba_lists_only_the_cluster_members(hosts):
     """pg1's replication lines are for its own cluster's three members, not the other cluster's."""
     major = os.environ.get("PGSTREAM_PG_MAJOR", "15")

@@ -37,9 +37,10 @@ def _start_time(host):
 
 def test_reload_only_setting_is_applied_without_restart(host):
     before = _start_time(host)
-    proc, _recap = run_site("-e", "pgstream_wal_keep_size_mb=2048")
+    proc, _recap = run_site("-e", "pgstream_wal_keep_size_mb=2048", "-e", "pgstream_max_slot_wal_keep_size_mb=-1")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert host.check_output("su postgres -c 'psql -XAtqc \"SHOW wal_keep_size\"'") == "2GB"
+    assert host.check_output("su postgres -c 'psql -XAtqc \"SHOW max_slot_wal_keep_size\"'") == "-1"
     assert _start_time(host) == before
 
 
