@@ -219,6 +219,48 @@ def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
     assert len(moved) == 1
 
 
+def slot_wal_status():
+    return sc.psql(PG2, "SELECT wal_status FROM pg_replication_slots WHERE slot_name = '%s'" % SLOT)
+
+
+def test_standby_whose_slot_was_invalidated_gets_a_new_slot_and_is_recloned():
+    """pg1, a standby, is stopped and keeps its slot on pg2, but pg2 (max_slot_wal_keep_size=1MB, wal_keep_size=0
+    here) invalidates the slot once it holds back more WAL than that (wal_status lost) and removes the WAL. Such a
+    slot can never serve again, and a pg_basebackup through it fails. rejoin refuses (pg1 cannot catch up) and
+    creates the slot again; with allow_reclone=true pg1 is re-cloned through it and streams."""
+    moved_before = ls(PG1, DATA + '.moved-*')
+    sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
+    assert slot_wal_status() == 'reserved'
+    sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
+    sc.psql(PG2, "ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+    sc.psql(PG2, 'SELECT pg_reload_conf()')
+
+    def invalidated():
+        sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS slot_lost (i int); INSERT INTO slot_lost VALUES (1); '
+                     'SELECT pg_switch_wal()')
+        sc.psql(PG2, 'CHECKPOINT')
+        return slot_wal_status() == 'lost'
+    sc.wait_for(invalidated, 30, "pg2 invalidating pg1's slot")
+    for dummy in range(3):  # and removing the WAL pg1 would stream next, as in the test above
+        sc.psql(PG2, 'INSERT INTO slot_lost VALUES (2); SELECT pg_switch_wal()')
+    sc.psql(PG2, 'CHECKPOINT')
+    sc.psql(PG2, 'CHECKPOINT')
+    sc.psql(PG2, 'ALTER SYSTEM RESET max_slot_wal_keep_size')
+    reset_wal_keep_size()  # also reloads; an invalidated slot stays invalidated
+
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
+    assert proc.returncode != 0
+    assert 'cannot catch up' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    assert slot_wal_status() == 'reserved', 'the invalidated slot was not created again'
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG1]], 60, 'pg1 streaming from pg2 after the re-clone')
+    sc.wait_for(lambda: sc.psql(PG1, "SELECT to_regclass('slot_lost') IS NOT NULL") == 't', 30, 'pg2 rows on pg1')
+    assert sc.psql(PG2, "SELECT active FROM pg_replication_slots WHERE slot_name = '%s'" % SLOT) == 't'
+    moved = [m for m in ls(PG1, DATA + '.moved-*') if m not in moved_before]
+    assert len(moved) == 1
+
+
 def test_node_with_a_lost_data_directory_is_refused_then_cloned():
     """pg1's disk is lost: its server stops and its data directory is gone. rejoin shows it as stopped with no data
     directory and refuses, changing nothing; with allow_reclone=true pg1 is cloned from pg2 (nothing to move aside)."""
