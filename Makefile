@@ -8,11 +8,12 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 # Molecule scenarios run by `make test` (others: `make molecule SCENARIOS=...`), the long ones first.
-# NAME@SUITE:MAJOR runs a scenario on localhost/pgstream-pg:SUITE (failover@forky:18: failover and a rewind
-# rejoin on PostgreSQL 18, whose initdb turns data checksums on).
+# NAME@SUITE:MAJOR runs a scenario on localhost/pgstream-pg:SUITE (the three operation scenarios also run on
+# PostgreSQL 18, whose initdb turns data checksums on, which changes what pg_rewind needs).
 # MOLECULE_JOBS of them run at once (scripts/molecule.sh), each on its own containers and network. 1 by
 # default: with 2 on a 2-core machine the scenarios ran about 1.8x slower each and the opengauss one timed out.
-SCENARIOS ?= default opengauss rejoin-diverged switchover sync modules failover failover@forky:18
+SCENARIOS ?= default opengauss rejoin-diverged switchover sync modules failover failover@forky:18 \
+             switchover@forky:18 rejoin-diverged@forky:18
 MOLECULE_JOBS ?= 1
 export MOLECULE_JOBS
 # The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
