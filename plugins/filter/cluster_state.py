@@ -22,6 +22,9 @@ description:
     empty has C(data_dir_error) set (the module's reason) and is shown as C(stopped (no data directory)).
   - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
     C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
+  - C(lost_slots) lists the replication slots that a member's server invalidated (C(wal_status) V(lost); they held
+    back more WAL than C(max_slot_wal_keep_size) allows). The member whose slot it is (by the topology's
+    C(slot_name)) can no longer catch up through it and has to be re-cloned; the table says so after the members.
   - The same file provides P(pgstream.replication.follow_plan#filter).
 options:
   _input:
@@ -29,7 +32,7 @@ options:
     type: dict
     required: true
   topology:
-    description: One cluster's entry of P(pgstream.replication.cluster_topology#filter) (members, host, application_name).
+    description: One cluster's entry of P(pgstream.replication.cluster_topology#filter) (members, host, slot_name).
     type: dict
     required: true
 """
@@ -44,8 +47,9 @@ RETURN = r"""
 _value:
   description:
     - C(nodes) (per member - state, streaming_from, configured_upstream, timeline, lsn, replicas (application
-      names streaming from it), in_recovery), C(primaries) (members in state primary), C(table) (one text
-      line per member, with a header line).
+      names streaming from it), in_recovery), C(primaries) (members in state primary), C(lost_slots) (list of
+      C(on), C(slot_name), C(member); C(member) is null for a slot of no member), C(table) (one text line per
+      member, with a header line, then one line per lost slot).
   type: dict
 """
 
@@ -138,7 +142,16 @@ def cluster_state(infos, topology):
         table.append('%s | %s | %s | %s | %s' % (
             member, state, node['streaming_from'] or '-', node['timeline'] if node['timeline'] is not None else '-',
             format_lsn(node['lsn']) if node['lsn'] is not None else '-'))
-    return {'nodes': nodes, 'primaries': primaries, 'table': table}
+    owners = dict((name, m) for m, name in (topology.get('slot_name') or {}).items())
+    lost = [{'on': m, 'slot_name': slot.get('slot_name'), 'member': owners.get(slot.get('slot_name'))}
+            for m in members if isinstance(infos.get(m), dict)
+            for slot in infos[m].get('replication_slots') or [] if slot.get('wal_status') == 'lost']
+    for slot in lost:
+        table.append('slot %s on %s was invalidated (wal_status lost)%s' % (
+            slot['slot_name'], slot['on'],
+            ': %s cannot catch up through it; re-clone it with rejoin.yml -e node=%s -e allow_reclone=true'
+            % (slot['member'], slot['member']) if slot['member'] else ''))
+    return {'nodes': nodes, 'primaries': primaries, 'lost_slots': lost, 'table': table}
 
 
 def attached(state):

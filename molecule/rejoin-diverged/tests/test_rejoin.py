@@ -250,6 +250,9 @@ def test_standby_whose_slot_was_invalidated_gets_a_new_slot_and_is_recloned():
 
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
     assert proc.returncode != 0
+    # the cluster table, printed before anything is done, names the lost slot and its standby
+    assert 'slot %s on %s was invalidated (wal_status lost): %s cannot catch up through it' % (SLOT, PG2, PG1) \
+        in proc.stdout
     assert 'cannot catch up' in proc.stdout and 'allow_reclone=true' in proc.stdout
     assert slot_wal_status() == 'reserved', 'the invalidated slot was not created again'
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')

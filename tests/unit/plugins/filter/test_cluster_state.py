@@ -63,6 +63,23 @@ def test_primaries_table_and_lsn():
     assert 'pg3 | stopped (standby) | - | 1 | -' in cluster_state(dict(HEALTHY, pg3=stopped('standby')), TOPO)['table']
 
 
+def test_lost_slots_are_listed_and_named_in_the_table():
+    topo = dict(TOPO, slot_name={'pg1': 'pgstream_pg1', 'pg2': 'pgstream_pg2', 'pg3': 'pgstream_pg3', 'pg4': 'pgstream_pg4'})
+    slots = [{'slot_name': 'pgstream_pg2', 'wal_status': 'lost'}, {'slot_name': 'pgstream_pg3', 'wal_status': 'reserved'},
+             {'slot_name': 'pgstream_gone', 'wal_status': 'lost'}, {'slot_name': 'pgstream_old', 'wal_status': None}]
+    infos = dict(HEALTHY, pg1=dict(primary(replicas=['pg3']), replication_slots=slots),
+                 pg2=standby('10.0.0.1', status=None))
+    state = cluster_state(infos, topo)
+    assert state['lost_slots'] == [{'on': 'pg1', 'slot_name': 'pgstream_pg2', 'member': 'pg2'},
+                                   {'on': 'pg1', 'slot_name': 'pgstream_gone', 'member': None}]
+    assert state['table'][-2:] == [
+        'slot pgstream_pg2 on pg1 was invalidated (wal_status lost): pg2 cannot catch up through it; re-clone it '
+        'with rejoin.yml -e node=pg2 -e allow_reclone=true',
+        'slot pgstream_gone on pg1 was invalidated (wal_status lost)']
+    healthy = cluster_state(HEALTHY, topo)
+    assert healthy['lost_slots'] == [] and len(healthy['table']) == 5
+
+
 def test_lost_data_directory():
     lost = dict(stopped(None), timeline=None, data_dir_error='data_dir /d does not exist or is not a directory')
     state = cluster_state(dict(HEALTHY, pg3=lost), TOPO)
