@@ -650,9 +650,28 @@ def _members(topology):
         raise AnsibleFilterError('failover_plan: topology must be one cluster of cluster_topology (members, primary)')
 
 
-def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None):
-    """Every decision of failover.yml in one pass (the old primary, the refusals, the candidate, the followers); see
-    failover_plan.yml."""
+def _old_primary_slot(old, new, infos, topology, keep):
+    """The slot the new primary keeps for the old one until it rejoins, and a line saying so (or why there is none).
+
+    Without a slot only wal_keep_size keeps the WAL of the fork on the new primary, and the old primary can no longer
+    be rewound once more WAL than that was written. A slot holds it until max_slot_wal_keep_size, and only where that
+    bound exists (13+) and is set: a slot without it would hold WAL for a dead server until the disk is full."""
+    name = (topology.get('slot_name') or {}).get(old)
+    if not keep or not name:
+        return None, None
+    limit = ((infos.get(new) or {}).get('settings') or {}).get('max_slot_wal_keep_size')
+    if limit is None or limit < 0:
+        return None, ('no slot is kept for %s on %s: max_slot_wal_keep_size is %s there, and a slot would hold WAL '
+                      'without limit; only wal_keep_size keeps the WAL %s needs for a rewind'
+                      % (old, new, 'not available (PostgreSQL before 13)' if limit is None else 'unlimited (-1)', old))
+    return name, ('%s keeps slot %s for %s until it rejoins (at most %d MB of WAL, max_slot_wal_keep_size), so that it '
+                  'can be rewound; if %s will not come back, drop it (pgstream.replication.replication_slots, or '
+                  "SELECT pg_drop_replication_slot('%s'))" % (new, name, old, limit, old, name))
+
+
+def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None, old_primary_slot=True):
+    """Every decision of failover.yml in one pass (the old primary, the refusals, the candidate, the followers, the
+    slot kept for the old primary); see failover_plan.yml."""
     try:
         nodes, primaries = state['nodes'], list(state['primaries'])
     except (KeyError, TypeError):
@@ -662,6 +681,10 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
         force = boolean(force, strict=True)
     except TypeError:
         raise AnsibleFilterError('failover_plan: force must be a boolean, got %r' % (force,))
+    try:
+        old_primary_slot = boolean(old_primary_slot, strict=True)
+    except TypeError:
+        raise AnsibleFilterError('failover_plan: old_primary_slot must be a boolean, got %r' % (old_primary_slot,))
     for host in members:
         if host not in nodes:
             raise AnsibleFilterError('failover_plan: %s has no entry in the cluster state' % host)
@@ -679,7 +702,7 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     old = candidates_old[0]
     old_node = nodes.get(old) or {}
     plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
-                choice=None, refused=None, ok=False)
+                choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None)
     replicas = old_node.get('replicas') or []
     if old_node.get('state') == 'primary' and replicas and not force:
         plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
@@ -705,7 +728,8 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     new = choice['candidate']
     others = [m for m in members if m != old]
     # The old primary's other standbys: streaming from it, configured for it, or not streaming at all.
-    plan.update(new_primary=new, ok=True,
+    slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
+    plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,
                 followers=[m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
                            and nodes[m].get('streaming_from') not in others])
     return plan

@@ -199,8 +199,9 @@ replication_slots_used:
 settings:
   description:
     - Replication-related settings; C(primary_conninfo) has its password masked (null before PostgreSQL 12 or when not visible).
-    - C(wal_log_hints), C(data_checksums), C(full_page_writes) are booleans, C(max_wal_senders) and
-      C(max_replication_slots) integers, the others strings as C(SHOW) prints them.
+    - C(wal_log_hints), C(data_checksums), C(full_page_writes) are booleans, C(max_wal_senders),
+      C(max_replication_slots) and C(max_slot_wal_keep_size) integers (the last in MB, V(-1) for unlimited, null before
+      PostgreSQL 13), the others strings as C(SHOW) prints them.
     - C(synchronous_commit) is the server-wide value (configuration files, else the built-in default), not the
       module session's own C(local); per-role or per-database overrides are not applied. Reading the files
       (C(pg_file_settings)) needs a superuser; it is null otherwise.
@@ -208,7 +209,8 @@ settings:
   type: dict
   sample: {"wal_log_hints": true, "data_checksums": false, "full_page_writes": true, "wal_level": "replica",
            "synchronous_standby_names": "", "primary_conninfo": null, "archive_mode": "on",
-           "max_wal_senders": 10, "max_replication_slots": 10, "synchronous_commit": "on"}
+           "max_wal_senders": 10, "max_replication_slots": 10, "max_slot_wal_keep_size": 10240,
+           "synchronous_commit": "on"}
 can_rewind:
   description: Whether C(pg_rewind) can be used on this cluster (C(wal_log_hints) or data checksums, and C(full_page_writes)).
   returned: always
@@ -259,7 +261,7 @@ INSUFFICIENT_PRIVILEGE = '42501'
 MIN_VERSION_NUM = 100000
 BOOL_SETTINGS = ('wal_log_hints', 'data_checksums', 'full_page_writes')
 TEXT_SETTINGS = ('wal_level', 'synchronous_standby_names', 'primary_conninfo', 'archive_mode', 'synchronous_commit')
-INT_SETTINGS = ('max_wal_senders', 'max_replication_slots')
+INT_SETTINGS = ('max_wal_senders', 'max_replication_slots', 'max_slot_wal_keep_size')
 ALL_SETTINGS = BOOL_SETTINGS + TEXT_SETTINGS + INT_SETTINGS
 # Set by connection.py for the module's own session (options=-c ...): reported with the server-wide value.
 SESSION_SETTINGS = ('synchronous_commit',)

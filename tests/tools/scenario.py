@@ -70,6 +70,24 @@ def streaming_from(primary):
     return out.split() if out else []
 
 
+def remove_old_wal(container, table, switches=4):
+    """Set wal_keep_size = 0 on a primary (reset_wal_keep_size sets it back), then write a row to table and switch WAL
+    segments switches times, and checkpoint twice: the server then keeps only the WAL its slots hold."""
+    psql(container, 'ALTER SYSTEM SET wal_keep_size = 0')
+    psql(container, 'SELECT pg_reload_conf()')
+    for i in range(switches):
+        psql(container, 'CREATE TABLE IF NOT EXISTS %s (i int); INSERT INTO %s VALUES (%d); SELECT pg_switch_wal()'
+             % (table, table, i))
+    psql(container, 'CHECKPOINT')
+    psql(container, 'CHECKPOINT')
+
+
+def reset_wal_keep_size(container):
+    """Back to the role's wal_keep_size (the WAL removed meanwhile stays removed)."""
+    psql(container, 'ALTER SYSTEM RESET wal_keep_size')
+    psql(container, 'SELECT pg_reload_conf()')
+
+
 def wait_for(predicate, timeout=60, what='condition'):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -9,6 +9,7 @@ PG1, PG2, PG3 = 'pgs-fo-pg1', 'pgs-fo-pg2', 'pgs-fo-pg3'
 NODES = [PG1, PG2, PG3]
 NETWORK = 'pgstream-fo'
 APP = dict((n, n.replace('-', '_')) for n in NODES)
+SLOT_PG1 = 'pgstream_' + APP[PG1]
 testinfra_hosts = [PG1]
 STATE = {}
 
@@ -50,17 +51,30 @@ def test_failover_promotes_the_most_advanced_standby():
     assert not sc.in_recovery(PG2)
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG3]], 60, 'pg3 streaming from pg2')
     assert int(sc.psql(PG3, 'SELECT count(*) FROM behind')) == 2000
+    # pg2 keeps a slot for the dead pg1, bounded by max_slot_wal_keep_size (the roles' 10240 MB)
+    assert '%s keeps slot %s for %s until it rejoins (at most 10240 MB of WAL' % (PG2, SLOT_PG1, PG1) in proc.stdout
+    assert sc.psql(PG2, "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = '%s'"
+                   % SLOT_PG1) == 'f|reserved'
     print('FAILOVER after kill: playbook wall %.1f s, write unavailability %s s, acked %s, lost acked %s (async: reported)'
           % (proc.elapsed, report['unavailability_s'], report['acked'], report['lost_acked']))
 
 
 def test_killed_old_primary_rejoins():
+    """While pg1 is away, pg2 (wal_keep_size=0) switches WAL segments and checkpoints: only the slot pg2 kept for
+    pg1 keeps the WAL from the fork on. With it, the rejoin by rewind (or by catch-up) succeeds; without it the rejoin
+    was refused ("no longer has the WAL")."""
+    try:
+        sc.remove_old_wal(PG2, 'while_away')
+    finally:
+        sc.reset_wal_keep_size(PG2)
     sc.podman('start', PG1)
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
     assert proc.returncode == 0
     sc.wait_for(lambda: sc.streaming_from(PG2) == sorted([APP[PG1], APP[PG3]]), 60, 'pg1 and pg3 streaming from pg2')
     assert sc.in_recovery(PG1)
     assert int(sc.psql(PG1, 'SELECT count(*) FROM behind')) == 2000
+    assert int(sc.psql(PG1, 'SELECT count(*) FROM while_away')) == 4
+    assert sc.psql(PG2, "SELECT active FROM pg_replication_slots WHERE slot_name = '%s'" % SLOT_PG1) == 't'
 
 
 def test_rejoin_again_changes_nothing():

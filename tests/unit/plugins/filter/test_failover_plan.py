@@ -12,7 +12,8 @@ __metaclass__ = type
 
 # pg1 the primary, pg2 and pg3 its standbys, pg4 cascading from pg3
 TOPO = {'members': ['pg1', 'pg2', 'pg3', 'pg4'], 'primary': 'pg1',
-        'host': {'pg1': '10.0.0.1', 'pg2': '10.0.0.2', 'pg3': '10.0.0.3', 'pg4': '10.0.0.4'}}
+        'host': {'pg1': '10.0.0.1', 'pg2': '10.0.0.2', 'pg3': '10.0.0.3', 'pg4': '10.0.0.4'},
+        'slot_name': {'pg1': 'pgstream_pg1', 'pg2': 'pgstream_pg2', 'pg3': 'pgstream_pg3', 'pg4': 'pgstream_pg4'}}
 PRIORITIES = {'pg1': 100, 'pg2': 100, 'pg3': 100, 'pg4': 100}
 
 
@@ -22,11 +23,12 @@ def primary(replicas=()):
             'settings': {'primary_conninfo': None}}
 
 
-def standby(upstream, lsn='0/5000000', streaming=False):
+def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240):
     """A standby configured for upstream; its WAL receiver streams only when streaming (the upstream is dead)."""
     return {'reachable': True, 'in_recovery': True, 'timeline': 1, 'receive_lsn': lsn, 'replay_lsn': lsn,
             'wal_receiver': {'status': 'streaming', 'sender_host': TOPO['host'][upstream]} if streaming else None,
-            'settings': {'primary_conninfo': 'user=replicator host=%s port=5432' % TOPO['host'][upstream]},
+            'settings': {'primary_conninfo': 'user=replicator host=%s port=5432' % TOPO['host'][upstream],
+                         'max_slot_wal_keep_size': slot_limit},
             'replicas': []}
 
 
@@ -62,6 +64,41 @@ def test_plans(infos, kw, old, new, followers):
     assert result['refused'] is None and result['ok'] is True
     assert (result['old_primary'], result['new_primary'], result['followers']) == (old, new, followers)
     assert result['choice']['candidate'] == new
+
+
+@pytest.mark.parametrize('slot_limit, kw, slot, note', [
+    # the new primary bounds what a slot holds: it keeps one for the old primary until it rejoins
+    (10240, {}, 'pgstream_pg1', 'pg3 keeps slot pgstream_pg1 for pg1 until it rejoins (at most 10240 MB of WAL, '
+                                'max_slot_wal_keep_size), so that it can be rewound; if pg1 will not come back, drop it '
+                                "(pgstream.replication.replication_slots, or SELECT pg_drop_replication_slot('pgstream_pg1'))"),
+    (0, {}, 'pgstream_pg1', 'at most 0 MB of WAL'),
+    # unlimited, or no such setting (before 13, or not visible): a slot for a dead server could fill the disk
+    (-1, {}, None, 'no slot is kept for pg1 on pg3: max_slot_wal_keep_size is unlimited (-1) there, and a slot would '
+                   'hold WAL without limit; only wal_keep_size keeps the WAL pg1 needs for a rewind'),
+    (None, {}, None, 'max_slot_wal_keep_size is not available (PostgreSQL before 13) there'),
+    # not asked for
+    (10240, {'old_primary_slot': False}, None, None),
+    (10240, {'old_primary_slot': 'false'}, None, None),
+])
+def test_slot_kept_for_the_old_primary(slot_limit, kw, slot, note):
+    infos = dead()
+    infos['pg3']['settings']['max_slot_wal_keep_size'] = slot_limit
+    result = plan(infos, fenced='pg1', **kw)
+    assert result['ok'] and result['new_primary'] == 'pg3'
+    assert result['old_primary_slot'] == slot
+    if note is None:
+        assert result['old_primary_slot_note'] is None
+    else:
+        assert note in result['old_primary_slot_note']
+
+
+def test_no_slot_when_the_topology_names_none_or_the_failover_is_refused():
+    topo = dict(TOPO, slot_name={})
+    infos = dead()
+    result = failover_plan(cluster_state(infos, topo), infos, topo, fenced='pg1', priorities=PRIORITIES)
+    assert result['ok'] and (result['old_primary_slot'], result['old_primary_slot_note']) == (None, None)
+    result = plan(dead())
+    assert not result['ok'] and (result['old_primary_slot'], result['old_primary_slot_note']) == (None, None)
 
 
 @pytest.mark.parametrize('infos, kw, message', [
@@ -101,6 +138,7 @@ def test_old_primary_from_the_standbys_configuration_before_the_inventory():
     (None, {}, TOPO, {}, 'the input must be the result of cluster_state'),
     ({'nodes': {}, 'primaries': []}, {}, {'host': {}}, {}, 'topology must be one cluster'),
     ({'nodes': {}, 'primaries': []}, {}, TOPO, {'force': 'maybe'}, 'force must be a boolean'),
+    ({'nodes': {}, 'primaries': []}, {}, TOPO, {'old_primary_slot': 'maybe'}, 'old_primary_slot must be a boolean'),
 ])
 def test_bad_input(state, infos, topo, kw, message):
     with pytest.raises(AnsibleFilterError, match=message):

@@ -22,6 +22,7 @@ SETTINGS = [
     dict(name='synchronous_commit', setting='local', source='client', boot_val='on'),
     dict(name='max_wal_senders', setting='10'),
     dict(name='max_replication_slots', setting='8'),
+    dict(name='max_slot_wal_keep_size', setting='-1'),
 ]
 REPLICA = dict(application_name='pg2', client_addr='10.0.0.2', state='streaming', sync_state='quorum', sync_priority=1,
                sent_lsn='0/3000148', write_lsn='0/3000148', flush_lsn='0/3000100', replay_lsn='0/3000000',
@@ -84,7 +85,7 @@ def test_primary(monkeypatch, check_mode):
     assert r['settings'] == dict(wal_log_hints=True, data_checksums=False, full_page_writes=True, wal_level='replica',
                                  synchronous_standby_names='ANY 1 (pg2, pg3)', primary_conninfo='',
                                  archive_mode='on', synchronous_commit='remote_apply', max_wal_senders=10,
-                                 max_replication_slots=8)
+                                 max_replication_slots=8, max_slot_wal_keep_size=-1)
     assert (r['longest_transaction_seconds'], r['longest_transaction_pid']) == (42.5, 4242)
     assert (r['archive_ready_count'], r['backup_in_progress']) == (3, False)
     assert (r['wal_senders_used'], r['replication_slots_used']) == (1, 1)
