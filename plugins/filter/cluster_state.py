@@ -25,6 +25,10 @@ description:
   - C(lost_slots) lists the replication slots that a member's server invalidated (C(wal_status) V(lost); they held
     back more WAL than C(max_slot_wal_keep_size) allows). The member whose slot it is (by the topology's
     C(slot_name)) can no longer catch up through it and has to be re-cloned; the table says so after the members.
+  - C(idle_slots) lists the slots on a running member that no walsender uses (C(active) false, not lost), with the
+    WAL each holds back on its server in MB (the server's position minus the slot's C(restart_lsn)), for example the
+    slot of a standby that is down, or the one failover.yml keeps for the old primary. The table has a line for each,
+    with C(max_slot_wal_keep_size) when the result has it: what such a slot holds is what fills a primary's disk.
   - The same file provides P(pgstream.replication.follow_plan#filter).
 options:
   _input:
@@ -48,8 +52,9 @@ _value:
   description:
     - C(nodes) (per member - state, streaming_from, configured_upstream, timeline, lsn, replicas (application
       names streaming from it), in_recovery), C(primaries) (members in state primary), C(lost_slots) (list of
-      C(on), C(slot_name), C(member); C(member) is null for a slot of no member), C(table) (one text line per
-      member, with a header line, then one line per lost slot).
+      C(on), C(slot_name), C(member); C(member) is null for a slot of no member), C(idle_slots) (the same keys and
+      C(held_mb), null when not known), C(table) (one text line per member, with a header line, then one line per
+      lost slot, then one per idle slot).
   type: dict
 """
 
@@ -151,7 +156,28 @@ def cluster_state(infos, topology):
             slot['slot_name'], slot['on'],
             ': %s cannot catch up through it; re-clone it with rejoin.yml -e node=%s -e allow_reclone=true'
             % (slot['member'], slot['member']) if slot['member'] else ''))
-    return {'nodes': nodes, 'primaries': primaries, 'lost_slots': lost, 'table': table}
+    idle = [_idle_slot(m, nodes[m], infos[m], slot, owners)
+            for m in members if isinstance(infos.get(m), dict) and nodes[m]['state'] in ('primary', 'standby')
+            for slot in infos[m].get('replication_slots') or []
+            if slot.get('active') is False and slot.get('wal_status') != 'lost']
+    for slot in idle:
+        table.append(slot.pop('line'))
+    return {'nodes': nodes, 'primaries': primaries, 'lost_slots': lost, 'idle_slots': idle, 'table': table}
+
+
+def _idle_slot(on, node, info, slot, owners):
+    """A slot no walsender uses: it holds WAL on its server until its member is back (or the server's limit)."""
+    restart = _lsn_int(slot.get('restart_lsn'))
+    held = max(0, node['lsn'] - restart) // (1024 * 1024) if restart is not None and node['lsn'] is not None else None
+    member = owners.get(slot.get('slot_name'))
+    limit = (info.get('settings') or {}).get('max_slot_wal_keep_size')
+    line = 'slot %s on %s is not in use%s: %s' % (
+        slot.get('slot_name'), on, ' (%s does not stream through it)' % member if member else '',
+        'it holds no WAL' if restart is None else 'it holds %s MB of WAL' % (held if held is not None else '?'))
+    if restart is not None and limit is not None:
+        line += ('; nothing bounds it (max_slot_wal_keep_size -1)' if limit < 0 else
+                 '; past max_slot_wal_keep_size (%d MB) the server invalidates it' % limit)
+    return {'on': on, 'slot_name': slot.get('slot_name'), 'member': member, 'held_mb': held, 'line': line}
 
 
 def attached(state):

@@ -846,7 +846,7 @@ class Rewinder:
                       'segment %s): it was removed there (more WAL was written than wal_keep_size keeps, and no '
                       'replication slot held it or its slot went past max_slot_wal_keep_size; its oldest segment from '
                       'that timeline on is %s), so a rewound %s could '
-                      'never catch up by streaming. Nothing was changed: %s'
+                      'never catch up by streaming. The data directory was not changed: %s'
                       % (p['source_host'], p['source_port'], r['diverged_lsn'], r['diverged_timeline'], missing,
                          oldest or 'none', self.data_dir, RECLONE),
                       hint='%s; or, when a WAL archive that the target\'s restore_command reads has %s, set '
@@ -899,7 +899,7 @@ class Rewinder:
             self.fail('no rewind is needed, but %s cannot catch up: its own WAL ends in segment %s, and %s:%s no longer '
                       'has the WAL from there on (more WAL was written there than wal_keep_size keeps, and no replication '
                       'slot held it or its slot went past max_slot_wal_keep_size; its oldest segment from timeline %s '
-                      'on is %s). Nothing was changed: %s'
+                      'on is %s). The data directory was not changed: %s'
                       % (self.data_dir, missing, p['source_host'], p['source_port'], control['timeline'], oldest or 'none',
                          RECLONE),
                       hint='%s; or, when a WAL archive that the target\'s restore_command reads has %s, set '

@@ -1,5 +1,6 @@
 """Failover scenario (file order; each test leaves the state the next one starts from)."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
@@ -55,6 +56,10 @@ def test_failover_promotes_the_most_advanced_standby():
     assert '%s keeps slot %s for %s until it rejoins (at most 10240 MB of WAL' % (PG2, SLOT_PG1, PG1) in proc.stdout
     assert sc.psql(PG2, "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = '%s'"
                    % SLOT_PG1) == 'f|reserved'
+    # and the cluster table at the end names it, with what it holds
+    assert re.search(r'slot %s on %s is not in use \(%s does not stream through it\): it holds \d+ MB of WAL; past '
+                     r'max_slot_wal_keep_size \(10240 MB\) the server invalidates it' % (SLOT_PG1, PG2, PG1),
+                     proc.stdout), 'no line for the idle slot in the cluster table'
     print('FAILOVER after kill: playbook wall %.1f s, write unavailability %s s, acked %s, lost acked %s (async: reported)'
           % (proc.elapsed, report['unavailability_s'], report['acked'], report['lost_acked']))
 

@@ -89,8 +89,7 @@ def ls(container, pattern):
 
 def reset_wal_keep_size():
     """pg2 back to the role's wal_keep_size (the WAL it removed meanwhile stays removed)."""
-    sc.psql(PG2, 'ALTER SYSTEM RESET wal_keep_size')
-    sc.psql(PG2, 'SELECT pg_reload_conf()')
+    sc.reset_wal_keep_size(PG2)
 
 
 def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
@@ -108,13 +107,7 @@ def test_rewind_refused_when_the_new_primary_removed_the_wal_of_the_fork():
         sc.psql(PG1, 'CREATE TABLE only_on_old3 AS SELECT 1 AS one')
         sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
         sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
-        sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
-        sc.psql(PG2, 'SELECT pg_reload_conf()')
-        for i in range(4):
-            sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS after_fork (i int); INSERT INTO after_fork VALUES (%d); '
-                         'SELECT pg_switch_wal()' % i)
-        sc.psql(PG2, 'CHECKPOINT')
-        sc.psql(PG2, 'CHECKPOINT')
+        sc.remove_old_wal(PG2, 'after_fork')
     finally:
         sc.podman('network', 'connect', '--ip', ip, NETWORK, PG1)
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
@@ -150,12 +143,7 @@ def test_node_stuck_waiting_for_removed_wal_is_stopped_then_recloned():
         sc.wait_for(lambda: not sc.in_recovery(PG1), 30, 'pg1 promoted')
         sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
         sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
-        sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
-        sc.psql(PG2, 'SELECT pg_reload_conf()')
-        for i in range(4):
-            sc.psql(PG2, 'INSERT INTO after_fork VALUES (%d); SELECT pg_switch_wal()' % i)
-        sc.psql(PG2, 'CHECKPOINT')
-        sc.psql(PG2, 'CHECKPOINT')
+        sc.remove_old_wal(PG2, 'after_fork')
     finally:
         sc.podman('network', 'connect', '--ip', ip, NETWORK, PG1)
     forced = sc.subprocess.run(
@@ -192,13 +180,7 @@ def test_standby_that_stayed_away_too_long_is_refused_then_recloned():
     moved_before = ls(PG1, DATA + '.moved-*')
     sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop', '-m', 'fast')
     sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % SLOT)
-    sc.psql(PG2, 'ALTER SYSTEM SET wal_keep_size = 0')
-    sc.psql(PG2, 'SELECT pg_reload_conf()')
-    for i in range(4):
-        sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS while_away (i int); INSERT INTO while_away VALUES (%d); '
-                     'SELECT pg_switch_wal()' % i)
-    sc.psql(PG2, 'CHECKPOINT')
-    sc.psql(PG2, 'CHECKPOINT')
+    sc.remove_old_wal(PG2, 'while_away')
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
     assert proc.returncode != 0
     needed = re.search(r'no rewind is needed, but \S+ cannot catch up: its own WAL ends in segment ([0-9A-F]{24}), and '
@@ -274,7 +256,7 @@ def test_node_with_a_lost_data_directory_is_refused_then_cloned():
     assert proc.returncode != 0
     assert 'stopped (no data directory)' in proc.stdout, 'the cluster table does not show the lost data directory'
     assert re.search(r'cannot be rewound from \S+: data_dir %s does not exist' % re.escape(DATA), proc.stdout)
-    assert 'Nothing was changed' in proc.stdout and 'allow_reclone=true' in proc.stdout
+    assert 'No data directory was created' in proc.stdout and 'allow_reclone=true' in proc.stdout
     assert not ls(PG1, DATA), 'the refused rejoin created the data directory'
 
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1, '-e', 'allow_reclone=true')

@@ -80,6 +80,34 @@ def test_lost_slots_are_listed_and_named_in_the_table():
     assert healthy['lost_slots'] == [] and len(healthy['table']) == 5
 
 
+def test_idle_slots_are_listed_with_the_wal_they_hold():
+    topo = dict(TOPO, slot_name={'pg1': 'pgstream_pg1', 'pg2': 'pgstream_pg2', 'pg3': 'pgstream_pg3', 'pg4': 'pgstream_pg4'})
+    slots = [{'slot_name': 'pgstream_pg2', 'active': False, 'restart_lsn': '0/2000000', 'wal_status': 'reserved'},
+             {'slot_name': 'pgstream_pg3', 'active': True, 'restart_lsn': '0/5000000', 'wal_status': 'reserved'},
+             {'slot_name': 'pgstream_pg4', 'active': False, 'restart_lsn': '0/1000000', 'wal_status': 'lost'},
+             {'slot_name': 'cdc', 'active': False, 'restart_lsn': None, 'wal_status': None},
+             {'slot_name': 'pgstream_pg1', 'active': None, 'restart_lsn': '0/1000000', 'wal_status': None}]
+    pg1 = dict(primary('0/5000000', replicas=['pg3']), replication_slots=slots)
+    pg1['settings'] = dict(pg1['settings'], max_slot_wal_keep_size=10240)
+    state = cluster_state(dict(HEALTHY, pg1=pg1, pg2=standby('10.0.0.1', status=None)), topo)
+    assert state['idle_slots'] == [{'on': 'pg1', 'slot_name': 'pgstream_pg2', 'member': 'pg2', 'held_mb': 48},
+                                   {'on': 'pg1', 'slot_name': 'cdc', 'member': None, 'held_mb': None}]
+    assert state['table'][-3:] == [
+        'slot pgstream_pg4 on pg1 was invalidated (wal_status lost): pg4 cannot catch up through it; re-clone it '
+        'with rejoin.yml -e node=pg4 -e allow_reclone=true',
+        'slot pgstream_pg2 on pg1 is not in use (pg2 does not stream through it): it holds 48 MB of WAL; past '
+        'max_slot_wal_keep_size (10240 MB) the server invalidates it',
+        'slot cdc on pg1 is not in use: it holds no WAL']
+    pg1['settings']['max_slot_wal_keep_size'] = -1
+    assert cluster_state(dict(HEALTHY, pg1=pg1), topo)['table'][-2] == (
+        'slot pgstream_pg2 on pg1 is not in use (pg2 does not stream through it): it holds 48 MB of WAL; nothing bounds '
+        'it (max_slot_wal_keep_size -1)')
+    # no setting in the result (before 13), or a stopped server: no limit named; nothing from a server that is down
+    del pg1['settings']['max_slot_wal_keep_size']
+    assert cluster_state(dict(HEALTHY, pg1=pg1), topo)['table'][-2].endswith('it holds 48 MB of WAL')
+    assert cluster_state(dict(HEALTHY, pg1=dict(stopped(), replication_slots=slots)), topo)['idle_slots'] == []
+
+
 def test_lost_data_directory():
     lost = dict(stopped(None), timeline=None, data_dir_error='data_dir /d does not exist or is not a directory')
     state = cluster_state(dict(HEALTHY, pg3=lost), TOPO)
