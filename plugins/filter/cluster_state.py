@@ -28,7 +28,7 @@ description:
   - C(idle_slots) lists the slots on a running member that no walsender uses (C(active) false, not lost), with the
     WAL each holds back on its server in MB (the server's position minus the slot's C(restart_lsn)), for example the
     slot of a standby that is down, or the one failover.yml keeps for the old primary. The table has a line for each,
-    with C(max_slot_wal_keep_size) when the result has it: what such a slot holds is what fills a primary's disk.
+    with C(max_slot_wal_keep_size) when the result has it; what such a slot holds is what fills a primary's disk.
   - The same file provides P(pgstream.replication.follow_plan#filter).
 options:
   _input:
