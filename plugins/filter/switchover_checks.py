@@ -663,7 +663,7 @@ def _old_primary_slot(old, new, infos, topology, keep):
     if limit is None or limit < 0:
         return None, ('no slot is kept for %s on %s: max_slot_wal_keep_size is %s there, and a slot would hold WAL '
                       'without limit; only wal_keep_size keeps the WAL %s needs for a rewind'
-                      % (old, new, 'not available (PostgreSQL before 13)' if limit is None else 'unlimited (-1)', old))
+                      % (old, new, 'not known (PostgreSQL before 13, or not read)' if limit is None else 'unlimited (-1)', old))
     return name, ('%s keeps slot %s for %s until it rejoins (at most %d MB of WAL, max_slot_wal_keep_size), so that it '
                   'can be rewound; if %s will not come back, drop it (pgstream.replication.replication_slots, or '
                   "SELECT pg_drop_replication_slot('%s'))" % (new, name, old, limit, old, name))

@@ -21,6 +21,7 @@ description:
     the module waits up to O(replay_wait_timeout) seconds for replay to catch up, then refuses with the byte figure.
   - After the promotion a C(CHECKPOINT) is run (O(checkpoint)) so that C(pg_control) - which C(pg_rewind) reads - shows the
     new timeline; RV(timeline_after) comes from C(pg_control_checkpoint()).
+  - With O(reserve_slot), a physical replication slot is created on the standby just before the promotion (see there).
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -118,6 +119,18 @@ options:
       - Skip the split-brain and replay guards.
     type: bool
     default: false
+  reserve_slot:
+    description:
+      - Name of a physical replication slot to create on the standby, with WAL reserved
+        (C(pg_create_physical_replication_slot(name, true))), right before the promotion, unless it exists.
+      - On a standby a new physical slot starts at the standby's last restartpoint, which is before the point where the
+        new timeline begins, and the slot stays through the promotion. So it keeps the WAL of the fork for the old
+        primary from that point on; a slot created after the promotion would start after it. C(failover.yml) passes the
+        slot it keeps for the old primary.
+      - A slot that cannot be created (for example C(max_replication_slots) reached) does not stop the promotion; the
+        module warns.
+      - Only lower case letters, digits and underscores, at most 63 characters.
+    type: str
 extends_documentation_fragment:
   - pgstream.replication.connection
   - pgstream.replication.attributes
@@ -217,6 +230,12 @@ peers:
   type: list
   elements: dict
   sample: [{"peer": "pg1:5432", "reachable": false, "in_recovery": null, "error": "connection refused"}]
+reserved_slot:
+  description: The O(reserve_slot) created by this run (or, in check mode, that would be); null when it existed, was not
+    asked for, or could not be created.
+  returned: always
+  type: str
+  sample: pgstream_pg1
 msg:
   description: What was done.
   returned: always
@@ -236,6 +255,7 @@ from ansible_collections.pgstream.replication.plugins.module_utils.connection im
 from ansible_collections.pgstream.replication.plugins.module_utils.lsn import lsn_diff, parse_lsn
 from ansible_collections.pgstream.replication.plugins.module_utils.peers import check_peers
 from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
+from ansible_collections.pgstream.replication.plugins.module_utils.slots import SLOT_NAME_RE
 from ansible_collections.pgstream.replication.plugins.module_utils.version import find_bindir, major_from_num
 from ansible_collections.pgstream.replication.plugins.module_utils.waldump import is_clean_shutdown_end, last_record
 
@@ -260,6 +280,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
         after_lsn=dict(type='str'),
         after_upstream_shutdown=dict(type='bool', default=False),
+        reserve_slot=dict(type='str'),
     )
     return spec
 
@@ -271,6 +292,9 @@ def validate(module):
             parse_lsn(p['after_lsn'])
         except ValueError:
             module.fail_json(msg="after_lsn must be an LSN such as 0/3000148, got %r" % p['after_lsn'])
+    if p['reserve_slot'] is not None and not SLOT_NAME_RE.match(p['reserve_slot']):
+        module.fail_json(msg='reserve_slot must be a slot name (lower case letters, digits and underscores, 1 to 63 '
+                         'characters), got %r' % p['reserve_slot'])
     for name, low in (('timeout', 1), ('peer_connect_timeout', 1), ('max_replay_lag_bytes', 0), ('replay_wait_timeout', 0)):
         if p[name] < low:
             module.fail_json(msg='%s must be at least %d, got %d' % (name, low, p[name]))
@@ -386,6 +410,21 @@ def pg_ctl_argv(module, q, version_num):
     return argv
 
 
+def reserve_slot(module, q):
+    """Create reserve_slot on the standby unless it exists; returns its name when created (or would be in check mode)."""
+    name = module.params['reserve_slot']
+    if not name:
+        return None
+    if q.fetch_one('SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = %(name)s', {'name': name})['n']:
+        return None
+    try:
+        q.execute('SELECT pg_create_physical_replication_slot(%(name)s, true)', {'name': name})
+    except DatabaseError as e:
+        module.warn('slot %s was not created before the promotion (%s); promoting without it' % (name, str(e).strip()))
+        return None
+    return name
+
+
 def promote(module, q, method, argv, secrets):
     p = module.params
     if method == 'sql':
@@ -426,7 +465,7 @@ def main():
     q = QueryLog(conn.cursor(), secrets=secrets, check_mode=module.check_mode)
     result = dict(changed=False, method=None, timeline_before=None, timeline_after=None, promote_lsn=None,
                   current_lsn=None, replay_lag_bytes=None, peers=[], receive_lsn=None,
-                  shutdown_checkpoint_lsn=None)
+                  shutdown_checkpoint_lsn=None, reserved_slot=None)
     try:
         row = q.fetch_one("SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version_num")
         version_num = row['version_num']
@@ -449,6 +488,7 @@ def main():
         result['replay_lag_bytes'] = wait_for_replay(module, q)
         result['promote_lsn'] = q.fetch_one('SELECT pg_last_wal_replay_lsn()::text AS lsn')['lsn']
         result['changed'] = True
+        result['reserved_slot'] = reserve_slot(module, q)
         if module.check_mode:
             if method == 'sql':
                 q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})

@@ -173,10 +173,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
     DatabaseError, connect, connection_argument_spec)
 from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
+from ansible_collections.pgstream.replication.plugins.module_utils.slots import SLOT_NAME_RE
 
 MIN_VERSION_NUM = 100000
 WAL_STATUS_VERSION_NUM = 130000
-SLOT_NAME_RE = re.compile(r'^[a-z0-9_]{1,63}$')
 PREFIX_RE = re.compile(r'^[a-z0-9_]+$')
 OBJECT_IN_USE = '55006'
 # How long drop_active waits for a terminated walsender to release its slot.

@@ -75,7 +75,7 @@ def test_plans(infos, kw, old, new, followers):
     # unlimited, or no such setting (before 13, or not visible): a slot for a dead server could fill the disk
     (-1, {}, None, 'no slot is kept for pg1 on pg3: max_slot_wal_keep_size is unlimited (-1) there, and a slot would '
                    'hold WAL without limit; only wal_keep_size keeps the WAL pg1 needs for a rewind'),
-    (None, {}, None, 'max_slot_wal_keep_size is not available (PostgreSQL before 13) there'),
+    (None, {}, None, 'max_slot_wal_keep_size is not known (PostgreSQL before 13, or not read) there'),
     # not asked for
     (10240, {'old_primary_slot': False}, None, None),
     (10240, {'old_primary_slot': 'false'}, None, None),

@@ -143,6 +143,11 @@ class FakeServer:
             return ['walfile'], [('%08X0000000000000003' % self.timeline,)]
         if text == 'SHOW data_directory':
             return ['data_directory'], [(self.data_directory,)]
+        if text.startswith('SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = '):
+            return ['n'], [(1 if text.rsplit('=', 1)[1].strip().strip("'") in self.slots else 0,)]
+        if text.startswith('SELECT pg_create_physical_replication_slot('):
+            self.slots.add(text.split("'")[1])
+            return ['pg_create_physical_replication_slot'], [(None,)]
         if text.startswith('SELECT pg_promote('):
             self.promote()
             return ['pg_promote'], [(self.promote_works,)]
