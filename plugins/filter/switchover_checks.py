@@ -657,8 +657,11 @@ def _old_primary_slot(old, new, infos, topology, keep):
     be rewound once more WAL than that was written. A slot holds it until max_slot_wal_keep_size, and only where that
     bound exists (13+) and is set: a slot without it would hold WAL for a dead server until the disk is full."""
     name = (topology.get('slot_name') or {}).get(old)
-    if not keep or not name:
+    if not name:
         return None, None
+    if not keep:
+        return None, ('no slot is kept for %s on %s (pgstream_failover_old_primary_slot=false); only wal_keep_size keeps '
+                      'the WAL %s needs for a rewind' % (old, new, old))
     limit = ((infos.get(new) or {}).get('settings') or {}).get('max_slot_wal_keep_size')
     if limit is None or limit < 0:
         return None, ('no slot is kept for %s on %s: max_slot_wal_keep_size is %s there, and a slot would hold WAL '

@@ -21,7 +21,7 @@ description:
     the module waits up to O(replay_wait_timeout) seconds for replay to catch up, then refuses with the byte figure.
   - After the promotion a C(CHECKPOINT) is run (O(checkpoint)) so that C(pg_control) - which C(pg_rewind) reads - shows the
     new timeline; RV(timeline_after) comes from C(pg_control_checkpoint()).
-  - With O(reserve_slot), a physical replication slot is created on the standby just before the promotion (see there).
+  - With O(reserve_slots), physical replication slots are created on the standby just before the promotion (see there).
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -119,18 +119,22 @@ options:
       - Skip the split-brain and replay guards.
     type: bool
     default: false
-  reserve_slot:
+  reserve_slots:
     description:
-      - Name of a physical replication slot to create on the standby, with WAL reserved
-        (C(pg_create_physical_replication_slot(name, true))), right before the promotion, unless it exists.
+      - Physical replication slots to create on the standby, with WAL reserved
+        (C(pg_create_physical_replication_slot(name, true))), right before the promotion, unless they exist.
       - On a standby a new physical slot starts at the standby's last restartpoint, which is before the point where the
-        new timeline begins, and the slot stays through the promotion. So it keeps the WAL of the fork for the old
-        primary from that point on; a slot created after the promotion would start after it. C(failover.yml) passes the
-        slot it keeps for the old primary.
+        new timeline begins, and the slot stays through the promotion. A slot created after the promotion would start
+        at the promotion's checkpoint, after it. So these slots keep, from the restartpoint on, the WAL that the nodes
+        which will stream from the new primary still need. That is the WAL of the fork for the old primary, and the
+        WAL a standby that lagged behind this one has not received yet, even when it is more than C(wal_keep_size).
+        C(failover.yml) and C(switchover.yml) pass the slots of every node that will follow the new primary.
       - A slot that cannot be created (for example C(max_replication_slots) reached) does not stop the promotion; the
         module warns.
-      - Only lower case letters, digits and underscores, at most 63 characters.
-    type: str
+      - Only lower case letters, digits and underscores, at most 63 characters each.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - pgstream.replication.connection
   - pgstream.replication.attributes
@@ -230,12 +234,13 @@ peers:
   type: list
   elements: dict
   sample: [{"peer": "pg1:5432", "reachable": false, "in_recovery": null, "error": "connection refused"}]
-reserved_slot:
-  description: The O(reserve_slot) created by this run (or, in check mode, that would be); null when it existed, was not
-    asked for, or could not be created.
+reserved_slots:
+  description: The O(reserve_slots) created by this run (or, in check mode, that would be); not those that existed or could
+    not be created.
   returned: always
-  type: str
-  sample: pgstream_pg1
+  type: list
+  elements: str
+  sample: [pgstream_pg1, pgstream_pg3]
 msg:
   description: What was done.
   returned: always
@@ -280,7 +285,7 @@ def argument_spec():
         force=dict(type='bool', default=False),
         after_lsn=dict(type='str'),
         after_upstream_shutdown=dict(type='bool', default=False),
-        reserve_slot=dict(type='str'),
+        reserve_slots=dict(type='list', elements='str', default=[]),
     )
     return spec
 
@@ -292,9 +297,10 @@ def validate(module):
             parse_lsn(p['after_lsn'])
         except ValueError:
             module.fail_json(msg="after_lsn must be an LSN such as 0/3000148, got %r" % p['after_lsn'])
-    if p['reserve_slot'] is not None and not SLOT_NAME_RE.match(p['reserve_slot']):
-        module.fail_json(msg='reserve_slot must be a slot name (lower case letters, digits and underscores, 1 to 63 '
-                         'characters), got %r' % p['reserve_slot'])
+    for name in p['reserve_slots']:
+        if not SLOT_NAME_RE.match(name):
+            module.fail_json(msg='reserve_slots must be slot names (lower case letters, digits and underscores, 1 to 63 '
+                             'characters), got %r' % name)
     for name, low in (('timeout', 1), ('peer_connect_timeout', 1), ('max_replay_lag_bytes', 0), ('replay_wait_timeout', 0)):
         if p[name] < low:
             module.fail_json(msg='%s must be at least %d, got %d' % (name, low, p[name]))
@@ -410,19 +416,20 @@ def pg_ctl_argv(module, q, version_num):
     return argv
 
 
-def reserve_slot(module, q):
-    """Create reserve_slot on the standby unless it exists; returns its name when created (or would be in check mode)."""
-    name = module.params['reserve_slot']
-    if not name:
-        return None
-    if q.fetch_one('SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = %(name)s', {'name': name})['n']:
-        return None
-    try:
-        q.execute('SELECT pg_create_physical_replication_slot(%(name)s, true)', {'name': name})
-    except DatabaseError as e:
-        module.warn('slot %s was not created before the promotion (%s); promoting without it' % (name, str(e).strip()))
-        return None
-    return name
+def reserve_slots(module, q):
+    """Create the reserve_slots that do not exist on the standby; returns those created (or that would be in check mode)."""
+    created = []
+    for name in module.params['reserve_slots']:
+        if name in created or q.fetch_one('SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = %(name)s',
+                                          {'name': name})['n']:
+            continue
+        try:
+            q.execute('SELECT pg_create_physical_replication_slot(%(name)s, true)', {'name': name})
+        except DatabaseError as e:
+            module.warn('slot %s was not created before the promotion (%s); promoting without it' % (name, str(e).strip()))
+            continue
+        created.append(name)
+    return created
 
 
 def promote(module, q, method, argv, secrets):
@@ -465,7 +472,7 @@ def main():
     q = QueryLog(conn.cursor(), secrets=secrets, check_mode=module.check_mode)
     result = dict(changed=False, method=None, timeline_before=None, timeline_after=None, promote_lsn=None,
                   current_lsn=None, replay_lag_bytes=None, peers=[], receive_lsn=None,
-                  shutdown_checkpoint_lsn=None, reserved_slot=None)
+                  shutdown_checkpoint_lsn=None, reserved_slots=[])
     try:
         row = q.fetch_one("SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version_num")
         version_num = row['version_num']
@@ -488,7 +495,7 @@ def main():
         result['replay_lag_bytes'] = wait_for_replay(module, q)
         result['promote_lsn'] = q.fetch_one('SELECT pg_last_wal_replay_lsn()::text AS lsn')['lsn']
         result['changed'] = True
-        result['reserved_slot'] = reserve_slot(module, q)
+        result['reserved_slots'] = reserve_slots(module, q)
         if module.check_mode:
             if method == 'sql':
                 q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})

@@ -94,3 +94,39 @@ def test_rejoin_again_changes_nothing():
     assert proc.returncode == 0
     assert 'nothing to do' in proc.stdout
     assert recap and all(int(n) == 0 for n in recap.values()), recap
+
+
+def test_standby_that_lagged_follows_after_a_failover_without_a_slot_for_the_old_primary():
+    """pg3 cut off while pg2 switches 3 WAL segments; pg2 killed; pg1 (wal_keep_size=0) promoted with no slot kept for
+    pg2. The promotion's CHECKPOINT then keeps only the WAL that slots hold. pg3's slot, created on pg1 before
+    pg_promote(), starts at pg1's last restartpoint, before what pg3 has not received. Created after the promotion it
+    started after that WAL, and pg3 could not follow ("requested WAL segment ... has already been removed")."""
+    sc.psql(PG2, 'CHECKPOINT')  # no checkpoint (and so no restartpoint on pg1) falls in what pg3 will lack
+    lsn = sc.psql(PG2, 'SELECT pg_current_wal_lsn()')
+    for node in (PG1, PG3):
+        sc.wait_for(lambda node=node: sc.psql(node, "SELECT pg_last_wal_replay_lsn() >= '%s'" % lsn) == 't', 60,
+                    '%s replayed up to %s' % (node, lsn))
+    pg3_ip = sc.address(PG3, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG3)
+    try:
+        for i in range(3):
+            sc.psql(PG2, 'CREATE TABLE IF NOT EXISTS lagged (i int); INSERT INTO lagged VALUES (%d); SELECT pg_switch_wal()'
+                    % i)
+        lsn = sc.psql(PG2, 'SELECT pg_current_wal_lsn()')
+        sc.wait_for(lambda: sc.psql(PG1, "SELECT pg_last_wal_receive_lsn() >= '%s'" % lsn) == 't', 60,
+                    'pg1 received up to %s' % lsn)
+        sc.podman('kill', PG2)
+    finally:
+        sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3)
+    sc.psql(PG1, 'ALTER SYSTEM SET wal_keep_size = 0')
+    sc.psql(PG1, 'SELECT pg_reload_conf()')
+    try:
+        proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG2, '-e', 'pgstream_failover_old_primary_slot=false',
+                                   '-e', 'pgstream_failover_timeout=90')
+    finally:
+        sc.reset_wal_keep_size(PG1)
+    assert proc.returncode == 0
+    assert not sc.in_recovery(PG1)
+    assert 'no slot is kept for %s' % PG2 in proc.stdout
+    sc.wait_for(lambda: sc.streaming_from(PG1) == [APP[PG3]], 60, 'pg3 streaming from pg1')
+    assert int(sc.psql(PG3, 'SELECT count(*) FROM lagged')) == 3

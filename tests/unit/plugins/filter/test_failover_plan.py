@@ -77,8 +77,9 @@ def test_plans(infos, kw, old, new, followers):
                    'hold WAL without limit; only wal_keep_size keeps the WAL pg1 needs for a rewind'),
     (None, {}, None, 'max_slot_wal_keep_size is not known (PostgreSQL before 13, or not read) there'),
     # not asked for
-    (10240, {'old_primary_slot': False}, None, None),
-    (10240, {'old_primary_slot': 'false'}, None, None),
+    (10240, {'old_primary_slot': False}, None, 'no slot is kept for pg1 on pg3 (pgstream_failover_old_primary_slot=false); '
+                                               'only wal_keep_size keeps the WAL pg1 needs for a rewind'),
+    (10240, {'old_primary_slot': 'false'}, None, '(pgstream_failover_old_primary_slot=false)'),
 ])
 def test_slot_kept_for_the_old_primary(slot_limit, kw, slot, note):
     infos = dead()

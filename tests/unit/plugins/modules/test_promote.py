@@ -301,45 +301,53 @@ def test_no_wal_receiver_means_no_lag(monkeypatch):
     assert result['changed'] and result['replay_lag_bytes'] == 0
 
 
-# ---- reserve_slot: the slot for the old primary, created on the standby before the promotion -------------------------
+# ---- reserve_slots: the slots of the nodes that will follow, created on the standby before the promotion -------------
 
 SLOT_SQL = "SELECT pg_create_physical_replication_slot('pgstream_pg1', true)"
+SLOT3_SQL = "SELECT pg_create_physical_replication_slot('pgstream_pg3', true)"
 
 
-def test_reserve_slot_is_created_before_the_promotion(monkeypatch):
-    result, servers, run = go(monkeypatch, {'reserve_slot': 'pgstream_pg1'})
-    assert result['changed'] and result['reserved_slot'] == 'pgstream_pg1'
-    assert result['queries'] == [SLOT_SQL, PROMOTE_SQL, 'CHECKPOINT']
+def test_reserve_slots_are_created_before_the_promotion(monkeypatch):
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1', 'pgstream_pg3']})
+    assert result['changed'] and result['reserved_slots'] == ['pgstream_pg1', 'pgstream_pg3']
+    assert result['queries'] == [SLOT_SQL, SLOT3_SQL, PROMOTE_SQL, 'CHECKPOINT']
     statements = servers[''].statements
-    assert statements.index(SLOT_SQL) < statements.index(PROMOTE_SQL)
-    assert servers[''].slots == set(['pgstream_pg1']) and servers[''].in_recovery is False
+    assert statements.index(SLOT3_SQL) < statements.index(PROMOTE_SQL)
+    assert servers[''].slots == set(['pgstream_pg1', 'pgstream_pg3']) and servers[''].in_recovery is False
 
 
-def test_reserve_slot_that_exists_is_left_alone(monkeypatch):
-    result, servers, run = go(monkeypatch, {'reserve_slot': 'pgstream_pg1'}, local=standby(slots=['pgstream_pg1']))
-    assert result['changed'] and result['reserved_slot'] is None
-    assert result['queries'] == [PROMOTE_SQL, 'CHECKPOINT']
+def test_reserve_slots_that_exist_are_left_alone(monkeypatch):
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1', 'pgstream_pg3', 'pgstream_pg1']},
+                              local=standby(slots=['pgstream_pg1']))
+    assert result['changed'] and result['reserved_slots'] == ['pgstream_pg3']
+    assert result['queries'] == [SLOT3_SQL, PROMOTE_SQL, 'CHECKPOINT']
 
 
 def test_reserve_slot_that_cannot_be_created_does_not_stop_the_promotion(monkeypatch):
-    local = standby(fail_on='pg_create_physical_replication_slot')
-    result, servers, run = go(monkeypatch, {'reserve_slot': 'pgstream_pg1'}, local=local)
-    assert result['changed'] and result['reserved_slot'] is None and local.in_recovery is False
+    local = standby(fail_on="pg_create_physical_replication_slot('pgstream_pg1'")
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1', 'pgstream_pg3']}, local=local)
+    assert result['changed'] and result['reserved_slots'] == ['pgstream_pg3'] and local.in_recovery is False
     assert any('slot pgstream_pg1 was not created before the promotion' in w for w in result['_warnings'])
 
 
-def test_reserve_slot_in_check_mode_and_on_a_primary(monkeypatch):
-    result, servers, run = go(monkeypatch, {'reserve_slot': 'pgstream_pg1'}, check_mode=True)
-    assert result['reserved_slot'] == 'pgstream_pg1' and result['queries'] == [SLOT_SQL, PROMOTE_SQL]
+def test_reserve_slots_in_check_mode_and_on_a_primary(monkeypatch):
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1']}, check_mode=True)
+    assert result['reserved_slots'] == ['pgstream_pg1'] and result['queries'] == [SLOT_SQL, PROMOTE_SQL]
     assert servers[''].slots == set() and servers[''].in_recovery is True
-    result, servers, run = go(monkeypatch, {'reserve_slot': 'pgstream_pg1'}, local=FakeServer(in_recovery=False))
-    assert result['changed'] is False and result['reserved_slot'] is None and servers[''].slots == set()
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1']}, local=FakeServer(in_recovery=False))
+    assert result['changed'] is False and result['reserved_slots'] == [] and servers[''].slots == set()
+
+
+def test_no_reserve_slots_creates_none(monkeypatch):
+    result, servers, run = go(monkeypatch)
+    assert result['reserved_slots'] == [] and result['queries'] == [PROMOTE_SQL, 'CHECKPOINT']
+    assert servers[''].slots == set()
 
 
 @pytest.mark.parametrize('name', ['PgStream', 'pgstream-pg1', '', 'x' * 64])
-def test_reserve_slot_must_be_a_slot_name(monkeypatch, name):
-    result, servers, run = go(monkeypatch, {'reserve_slot': name})
-    assert result['failed'] and 'reserve_slot must be a slot name' in result['msg']
+def test_reserve_slots_must_be_slot_names(monkeypatch, name):
+    result, servers, run = go(monkeypatch, {'reserve_slots': ['pgstream_pg1', name]})
+    assert result['failed'] and 'reserve_slots must be slot names' in result['msg'] and repr(name) in result['msg']
     assert servers[''].statements == []
 
 
