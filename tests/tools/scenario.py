@@ -88,6 +88,18 @@ def reset_wal_keep_size(container):
     psql(container, 'SELECT pg_reload_conf()')
 
 
+def slot_starts_before_switch(container, slot):
+    """Whether the slot's restart_lsn is at or before the switch point of the server's current timeline (the last line
+    of its newest history file): (answer, restart_lsn, switch point). A slot created on a standby before its promotion
+    starts at its last restartpoint, before the switch; one created after the promotion starts after it."""
+    tli = int(psql(container, 'SELECT timeline_id FROM pg_control_checkpoint()'))
+    history = podman('exec', container, 'cat', '/var/lib/postgresql/%s/main/pg_wal/%08X.history' % (PG_MAJOR, tli))
+    switch = history.strip().splitlines()[-1].split()[1]
+    restart = psql(container, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '%s'" % slot)
+    assert restart, 'no slot %s on %s' % (slot, container)
+    return psql(container, "SELECT '%s'::pg_lsn <= '%s'::pg_lsn" % (restart, switch)) == 't', restart, switch
+
+
 def wait_for(predicate, timeout=60, what='condition'):
     deadline = time.time() + timeout
     while time.time() < deadline:

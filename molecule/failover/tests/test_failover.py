@@ -57,12 +57,8 @@ def test_failover_promotes_the_most_advanced_standby():
     assert sc.psql(PG2, "SELECT active, wal_status FROM pg_replication_slots WHERE slot_name = '%s'"
                    % SLOT_PG1) == 'f|reserved'
     # created on pg2 before its promotion, the slot starts before the fork (the switch point in pg2's history file)
-    tli = int(sc.psql(PG2, 'SELECT timeline_id FROM pg_control_checkpoint()'))
-    history = sc.podman('exec', PG2, 'cat', '/var/lib/postgresql/%s/main/pg_wal/%08X.history' % (sc.PG_MAJOR, tli))
-    fork = history.strip().splitlines()[-1].split()[1]
-    restart = sc.psql(PG2, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '%s'" % SLOT_PG1)
-    assert sc.psql(PG2, "SELECT '%s'::pg_lsn <= '%s'::pg_lsn" % (restart, fork)) == 't', \
-        'the slot starts at %s, after the fork at %s' % (restart, fork)
+    before, restart, fork = sc.slot_starts_before_switch(PG2, SLOT_PG1)
+    assert before, 'the slot starts at %s, after the fork at %s' % (restart, fork)
     # and the cluster table at the end names it, with what it holds
     assert re.search(r'slot %s on %s is not in use \(%s does not stream through it\): it holds \d+ MB of WAL; past '
                      r'max_slot_wal_keep_size \(10240 MB\) the server invalidates it' % (SLOT_PG1, PG2, PG1),

@@ -100,10 +100,14 @@ def test_sibling_cut_off_during_switchover_then_rerun_finishes():
         proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG1, '-e', 'pgstream_switchover_timeout=60',
                                    '-e', 'pgstream_switchover_before_promote=%s' % sc.scenario_file('tasks/hook_disconnect_pg3.yml'))
         report = p.stop()
+        # pg3's slot was created on pg1 before its promotion, so it starts before the switch and keeps the WAL pg3 has
+        # not received while it is cut off (created after the promotion it started after the switch)
+        before, restart, switch = sc.slot_starts_before_switch(PG1, 'pgstream_' + APP[PG3])
     finally:
         sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3, check=False)
     assert proc.returncode != 0
     assert '%s does not stream from %s' % (PG3, PG1) in proc.stdout
+    assert before, "pg3's slot on pg1 starts at %s, after the switch at %s" % (restart, switch)
     assert report['lost_acked'] == 0, report
     assert not sc.in_recovery(PG1)
     assert APP[PG2] in sc.streaming_from(PG1)
