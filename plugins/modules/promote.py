@@ -22,6 +22,11 @@ description:
   - After the promotion a C(CHECKPOINT) is run (O(checkpoint)) so that C(pg_control) - which C(pg_rewind) reads - shows the
     new timeline; RV(timeline_after) comes from C(pg_control_checkpoint()).
   - With O(reserve_slots), physical replication slots are created on the standby just before the promotion (see there).
+  - B(A request that does not finish stands.) When the server is still in recovery O(timeout) seconds after the
+    promotion was requested, the module fails with RV(promote_requested=true), but PostgreSQL keeps the request, and the
+    server may still finish the promotion later (for example once a WAL receiver blocked in a host name lookup ends).
+    Only a stop of the server cancels it (the postmaster removes the signal file when it starts). Before another node
+    is run as the primary, stop this one or make sure it cannot be reached by clients.
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -51,8 +56,8 @@ options:
     default: postgres
   timeout:
     description:
-      - Seconds to wait for the promotion to complete (C(pg_promote)'s C(wait_seconds), C(pg_ctl -t), and the wait for
-        C(pg_is_in_recovery()) to turn false).
+      - Seconds to wait for the promotion to complete, from the request (C(pg_promote)'s C(wait_seconds) or C(pg_ctl -t),
+        then the wait for C(pg_is_in_recovery()) to turn false).
     type: int
     default: 60
   peers:
@@ -241,6 +246,14 @@ reserved_slots:
   type: list
   elements: str
   sample: [pgstream_pg1, pgstream_pg3]
+promote_requested:
+  description:
+    - Whether the promotion was requested (C(pg_promote()) or C(pg_ctl promote) ran; false in check mode).
+    - When the module fails with this true, the server may still finish the promotion later; stopping it cancels the
+      request.
+  returned: always
+  type: bool
+  sample: false
 msg:
   description: What was done.
   returned: always
@@ -432,20 +445,25 @@ def reserve_slots(module, q):
     return created
 
 
-def promote(module, q, method, argv, secrets):
+def promote(module, q, method, argv, secrets, result):
+    """Request the promotion and wait (timeout seconds from the request) until the server is out of recovery.
+    From here on, result['promote_requested'] is true, in the failures too: the request cannot be taken back."""
     p = module.params
+    deadline = time.time() + p['timeout']
+    result['promote_requested'] = True
     if method == 'sql':
         q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})
     else:
         rc, out, err = run(module, argv, secrets=secrets)
         if rc != 0:
-            module.fail_json(msg='pg_ctl promote failed (rc=%d): %s' % (rc, (err or out).strip()), rc=rc,
-                             cmd=redact(' '.join(shlex.quote(a) for a in argv), secrets), stdout=out, stderr=err)
-    deadline = time.time() + p['timeout']
+            module.fail_json(msg='pg_ctl promote failed (rc=%d): %s; a request it made stands and the server may still '
+                             'finish it: stop the server to cancel it' % (rc, (err or out).strip()), rc=rc,
+                             stdout=out, stderr=err, queries=q.queries, **result)
     while q.fetch_one('SELECT pg_is_in_recovery() AS in_recovery')['in_recovery']:
         if time.time() >= deadline:
-            module.fail_json(msg='%s is still in recovery %d seconds after the promotion was requested'
-                             % (describe_target(module), p['timeout']), queries=q.queries)
+            module.fail_json(msg='%s is still in recovery %d seconds after the promotion was requested; the request '
+                             'stands and the server may still finish it: stop the server to cancel it'
+                             % (describe_target(module), p['timeout']), queries=q.queries, **result)
         time.sleep(POLL)
 
 
@@ -472,7 +490,7 @@ def main():
     q = QueryLog(conn.cursor(), secrets=secrets, check_mode=module.check_mode)
     result = dict(changed=False, method=None, timeline_before=None, timeline_after=None, promote_lsn=None,
                   current_lsn=None, replay_lag_bytes=None, peers=[], receive_lsn=None,
-                  shutdown_checkpoint_lsn=None, reserved_slots=[])
+                  shutdown_checkpoint_lsn=None, reserved_slots=[], promote_requested=False)
     try:
         row = q.fetch_one("SELECT pg_is_in_recovery() AS in_recovery, current_setting('server_version_num')::int AS version_num")
         version_num = row['version_num']
@@ -501,7 +519,7 @@ def main():
                 q.execute('SELECT pg_promote(wait => true, wait_seconds => %(wait)s)', {'wait': p['timeout']})
             result['would'] = 'promote'
             module.exit_json(msg='would promote %s with %s' % (describe_target(module), method), queries=q.queries, **result)
-        promote(module, q, method, argv, secrets)
+        promote(module, q, method, argv, secrets, result)
         result['timeline_after'] = timeline_after(module, q)
         result['current_lsn'] = q.fetch_one('SELECT pg_current_wal_lsn()::text AS lsn')['lsn']
     except DatabaseError as e:

@@ -100,6 +100,7 @@ def test_promote_with_pg_promote(monkeypatch):
     assert servers[''].in_recovery is False
     assert run.calls == []
     assert 'timeline 1 -> 2' in result['msg']
+    assert result['promote_requested'] is True
 
 
 def test_connects_with_login_options(monkeypatch):
@@ -141,6 +142,8 @@ def test_pg_ctl_failure(monkeypatch):
     result, servers, run = go(monkeypatch, {'method': 'pg_ctl', 'data_dir': '/d'}, run=run)
     assert result['failed'] and result['rc'] == 1 and 'pg_ctl promote failed (rc=1)' in result['msg']
     assert 'could not send promote signal: ********' in result['msg']
+    # pg_ctl may have written the signal file before it failed: the caller must treat the request as made
+    assert result['promote_requested'] is True and 'stop the server to cancel it' in result['msg']
 
 
 def test_pg_ctl_as_root_needs_runuser(monkeypatch):
@@ -175,8 +178,25 @@ def test_unsupported_versions(monkeypatch, version_num, method, message):
 def test_promotion_that_never_finishes(monkeypatch, clock):
     result, servers, run = go(monkeypatch, {'timeout': 5}, local=standby(promote_works=False))
     assert result['failed'] and 'still in recovery 5 seconds after the promotion' in result['msg']
+    assert 'the request stands' in result['msg'] and 'stop the server to cancel it' in result['msg']
     assert result['queries'] == ['SELECT pg_promote(wait => true, wait_seconds => 5)']
+    assert result['promote_requested'] is True and result['changed'] is True
     assert clock.slept >= 5 - 1e-6
+
+
+def test_timeout_counts_from_the_request(monkeypatch, clock):
+    """pg_promote() itself waits wait_seconds; the module must not wait that long again afterwards."""
+    local = standby(promote_works=False)
+    started = clock.now
+    original = local.promote
+
+    def slow_pg_promote():
+        clock.now += 5
+        return original()
+    monkeypatch.setattr(local, 'promote', slow_pg_promote)
+    result, servers, run = go(monkeypatch, {'timeout': 5}, local=local)
+    assert result['failed'] and result['promote_requested'] is True
+    assert clock.now - started <= 5 + 1, 'waited %.1f s for a 5 s timeout' % (clock.now - started)
 
 
 def test_checkpoint_failure_falls_back_to_wal_file_timeline(monkeypatch):
@@ -360,6 +380,7 @@ def test_check_mode_promotes_nothing(monkeypatch):
     assert servers[''].in_recovery is True
     assert not any(s.startswith('SELECT pg_promote') or s == 'CHECKPOINT' for s in servers[''].statements)
     assert result['timeline_after'] is None and result['current_lsn'] is None
+    assert result['promote_requested'] is False
 
 
 def test_check_mode_pg_ctl_runs_nothing(monkeypatch):
