@@ -3,6 +3,7 @@ standbys). Each test leaves the cluster healthy for the next one; the primary at
 noted in its docstring."""
 import os
 import sys
+import time
 
 import pytest
 
@@ -135,3 +136,27 @@ def test_target_killed_mid_switchover_restores_the_old_primary(hook):
     sc.start_server(PG2)
     assert_primary_with_standbys(PG1, [PG2, PG3])
     assert sc.psql(PG2, 'SELECT one FROM %s' % table) == '1'
+
+
+def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
+    """pg1 -> pg2 with pg2's startup process stopped (SIGSTOP): pg_promote() times out (5 s) and the old primary is
+    started again. The promotion was requested, so pg2 would finish it as soon as its startup process runs again
+    and the cluster would have two primaries: the switchover restarts pg2 as a standby first. The startup process is
+    then let go (SIGCONT, a no-op once it was restarted) and pg2 must stay a standby of pg1. Primary after: pg1."""
+    sc.podman('exec', PG2, 'pkill', '-STOP', '-f', ': startup')
+    try:
+        proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5')
+    finally:
+        sc.podman('exec', PG2, 'pkill', '-CONT', '-f', ': startup', check=False)
+    assert proc.returncode != 0
+    assert 'was started again as the primary' in proc.stdout
+    # what a promotion left pending would need to finish: the startup process runs again, a few seconds
+    time.sleep(10)
+    assert not sc.in_recovery(PG1)
+    assert sc.in_recovery(PG2), 'pg2 finished the promotion after pg1 was started again as the primary'
+    assert '%s was restarted as a standby' % PG2 in proc.stdout
+    table = 'after_stalled_promotion'
+    sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE %s AS SELECT 1 AS one' % table)
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+    sc.wait_for(lambda: sc.psql(PG2, 'SELECT count(*) FROM pg_class WHERE relname = %r' % table) == '1', 60,
+                'pg2 replaying from pg1')
