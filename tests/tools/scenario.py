@@ -7,6 +7,7 @@ containers' addresses on the podman network.
 """
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import json
 import os
 import re
@@ -123,6 +124,19 @@ def gateway(network):
 
 def postmaster_start(container):
     return psql(container, 'SELECT pg_postmaster_start_time()')
+
+
+@contextlib.contextmanager
+def startup_process_stopped(container, settle=10):
+    """Hold a standby's startup process with SIGSTOP, so that a promotion asked for cannot finish; on exit let it go
+    (SIGCONT; nothing to do if it was restarted meanwhile) and wait settle seconds, in which a promotion left pending
+    would finish."""
+    podman('exec', container, 'pkill', '-STOP', '-f', ': startup')
+    try:
+        yield
+    finally:
+        podman('exec', container, 'pkill', '-CONT', '-f', ': startup', check=False)
+        time.sleep(settle)
 
 
 def start_server(container):

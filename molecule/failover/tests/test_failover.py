@@ -129,3 +129,21 @@ def test_standby_that_lagged_follows_after_a_failover_without_a_slot_for_the_old
     assert 'no slot is kept for %s' % PG2 in proc.stdout
     sc.wait_for(lambda: sc.streaming_from(PG1) == [APP[PG3]], 60, 'pg3 streaming from pg1')
     assert int(sc.psql(PG3, 'SELECT count(*) FROM lagged')) == 3
+
+
+def test_stalled_promotion_is_cancelled_and_a_second_run_promotes():
+    """pg1 (the primary) killed too and pg3's startup process stopped (SIGSTOP): the failover's pg_promote() times out
+    (5 s). The request stands: pg3 would become a primary on its own once the process runs again, with nobody told
+    and nobody following, while a second run could promote another standby. So the failed run restarts pg3 as a
+    standby, which cancels the request, and says so. After SIGCONT pg3 stays a standby; a second run promotes it."""
+    sc.podman('kill', PG1)
+    with sc.startup_process_stopped(PG3):
+        proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=5')
+    assert proc.returncode != 0
+    assert 'still in recovery 5 seconds after the promotion was requested' in proc.stdout
+    assert sc.in_recovery(PG3), 'pg3 finished the promotion that the failed run had asked for'
+    assert '%s was restarted as a standby, which cancels it' % PG3 in proc.stdout
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=120')
+    assert proc.returncode == 0
+    assert not sc.in_recovery(PG3)
+    assert int(sc.psql(PG3, 'SELECT count(*) FROM lagged')) == 3
