@@ -208,6 +208,29 @@ def follow_plan(state, new_primary):
             'nothing_to_do': not old and not followers and nodes[new_primary]['state'] == 'primary'}
 
 
+def slots_to_keep(state, infos, host, leaving, slot_names, prefix='pgstream_'):
+    """The prefix slots on host (from its replication_info result) to keep when host follows a new primary.
+
+    Dropped: the slots of the members in leaving (the nodes that follow the new primary in this run, and the new
+    primary: their slots are created there), and those of members streaming from another running member (their
+    slot is on that member). Kept: those of host's cascading standbys, and those of members that do not stream now
+    (down, or cut off): such a member still points at host and, once back, streams from it through its slot.
+    """
+    try:
+        nodes = state['nodes']
+        names = dict(slot_names)
+    except (KeyError, TypeError, ValueError):
+        raise AnsibleFilterError('slots_to_keep: the input must be the output of cluster_state, slot_names a mapping')
+    if not isinstance(infos, dict):
+        raise AnsibleFilterError('slots_to_keep: infos must be a mapping of hostname to replication_info result')
+    running = set(m for m, n in nodes.items() if n['state'] in ('primary', 'standby'))
+    drop = set(names.get(m) for m in leaving or [])
+    drop |= set(names.get(m) for m, n in nodes.items() if n['streaming_from'] in running and n['streaming_from'] != host)
+    slots = (infos.get(host) or {}).get('replication_slots') or []
+    return [s['slot_name'] for s in slots
+            if str(s.get('slot_name') or '').startswith(prefix) and s['slot_name'] not in drop]
+
+
 class FilterModule(object):
     def filters(self):
-        return {'cluster_state': cluster_state, 'follow_plan': follow_plan}
+        return {'cluster_state': cluster_state, 'follow_plan': follow_plan, 'slots_to_keep': slots_to_keep}

@@ -154,3 +154,39 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     assert_primary_with_standbys(PG1, [PG2, PG3])
     sc.wait_for(lambda: sc.psql(PG2, 'SELECT count(*) FROM pg_class WHERE relname = %r' % table) == '1', 60,
                 'pg2 replaying from pg1')
+
+
+def test_standby_down_during_switchover_streams_again_through_the_old_primary():
+    """pg3's server is stopped while pg1 -> pg2 runs, with wal_keep_size = 0 on pg1 and pg2 and old WAL removed on
+    both before and after the switch, so that only slots keep WAL. pg3 is not a follower of this run (it does not
+    stream), so its recovery configuration still points at pg1: the slot pg1 held for it must still be on pg1, now a
+    standby of pg2, holding the WAL pg3 has not received. Started again, pg3 streams from pg1 (cascading) and replays
+    what pg2 wrote after the switch. Then pg2 -> pg1 makes it a standby of the primary again, and pg2 drops the slot
+    for pg3 it had (pg3 streams from pg1). Primary after: pg1."""
+    slot = 'pgstream_' + APP[PG3]
+    sc.podman('exec', PG3, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'stop')
+    try:
+        sc.remove_old_wal(PG1, 'while_pg3_down')
+        held = sc.psql(PG1, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '%s'" % slot)
+        assert held, 'pg1 has no slot %s for pg3' % slot
+        proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2)
+        assert proc.returncode == 0
+        assert_primary_with_standbys(PG2, [PG1])
+        sc.remove_old_wal(PG2, 'after_switch_pg3_down')
+        sc.psql(PG1, 'CHECKPOINT')  # a restartpoint: pg1 removes the WAL its slots do not hold
+        kept = sc.psql(PG1, "SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = '%s'" % slot)
+    finally:
+        sc.start_server(PG3)
+        sc.reset_wal_keep_size(PG2)
+        sc.reset_wal_keep_size(PG1)
+    assert kept == held, 'the slot %s held at %s on pg1 before the switchover is %r after it' % (slot, held, kept)
+    sc.wait_for(lambda: APP[PG3] in sc.streaming_from(PG1), 60, 'pg3 streaming from pg1 through the slot it kept')
+    sc.wait_for(lambda: sc.psql(PG3, "SELECT count(*) FROM pg_class WHERE relname = 'after_switch_pg3_down'") == '1',
+                60, 'pg3 replaying what pg2 wrote after the switch')
+    # a slot for pg3 on pg2, as an earlier run could have left: pg3 streams from pg1, so pg2 drops it when it follows pg1
+    sc.psql(PG2, "SELECT pg_create_physical_replication_slot('%s')" % slot)
+    proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG1)
+    assert proc.returncode == 0
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+    assert sc.psql(PG2, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '%s'" % slot) == '0', \
+        'pg2 kept a slot for pg3, which streams from pg1'

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
-"""cluster_state and follow_plan filters: live state from replication_info results."""
+"""cluster_state, follow_plan and slots_to_keep filters: live state from replication_info results."""
 from __future__ import absolute_import, division, print_function
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state, follow_plan
+from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state, follow_plan, slots_to_keep
 
 __metaclass__ = type
 
@@ -169,3 +169,57 @@ def test_follow_plan_unknown_member():
 def test_sync_names_after_switchover(value, expected):
     from ansible_collections.pgstream.replication.plugins.filter.switchover_checks import sync_names_after_switchover
     assert sync_names_after_switchover(value, 'pg1', 'pg2') == expected
+
+
+SLOT = dict((m, 'pgstream_' + m) for m in TOPO['members'])
+
+
+def with_slots(info, *names):
+    info = dict(info)
+    info['replication_slots'] = [{'slot_name': n, 'slot_type': 'physical', 'active': False} for n in names]
+    return info
+
+
+@pytest.mark.parametrize('infos, host, leaving, expected', [
+    # switchover pg1 -> pg2 with pg3 down: pg1 keeps pg3's slot (pg3 still points at pg1), not pg2's; a slot without the
+    # prefix is not its business
+    ({'pg1': with_slots(primary(replicas=['pg2']), 'pgstream_pg2', 'pgstream_pg3', 'other'), 'pg2': standby('10.0.0.1'),
+      'pg3': stopped('standby'), 'pg4': standby('pg3.example', status=None)},
+     'pg1', ['pg1', 'pg2'], ['pgstream_pg3']),
+    # pg3 cut off (unreachable): the same
+    ({'pg1': with_slots(primary(replicas=['pg2']), 'pgstream_pg2', 'pgstream_pg3'), 'pg2': standby('10.0.0.1'),
+      'pg3': {'unreachable': True, 'msg': 'x'}, 'pg4': {'unreachable': True, 'msg': 'x'}},
+     'pg1', ['pg1', 'pg2'], ['pgstream_pg3']),
+    # switchover pg1 -> pg2 with pg3 following: every slot moves
+    ({'pg1': with_slots(primary(replicas=['pg2', 'pg3']), 'pgstream_pg2', 'pgstream_pg3'), 'pg2': standby('10.0.0.1'),
+      'pg3': standby('10.0.0.1'), 'pg4': standby('pg3.example')},
+     'pg1', ['pg1', 'pg2', 'pg3'], []),
+    # pg3 already streams from the target: its slot on the old primary (left by an earlier run) is stale
+    ({'pg1': with_slots(primary(replicas=['pg2']), 'pgstream_pg2', 'pgstream_pg3'), 'pg2': standby('10.0.0.1'),
+      'pg3': standby('10.0.0.2'), 'pg4': standby('pg3.example')},
+     'pg1', ['pg1', 'pg2'], []),
+    # a sibling keeps the slot of its cascading standby, drops its own stale slot of the old primary
+    ({'pg1': primary(replicas=['pg2', 'pg3']), 'pg2': standby('10.0.0.1'),
+      'pg3': with_slots(standby('10.0.0.1'), 'pgstream_pg4', 'pgstream_pg1'), 'pg4': standby('pg3.example')},
+     'pg3', ['pg1', 'pg2', 'pg3'], ['pgstream_pg4']),
+    # the slot of a member no longer in the inventory stays (a person may want it)
+    ({'pg1': with_slots(primary(replicas=['pg2']), 'pgstream_gone'), 'pg2': standby('10.0.0.1'),
+      'pg3': standby('10.0.0.1'), 'pg4': standby('pg3.example')},
+     'pg1', ['pg1', 'pg2', 'pg3'], ['pgstream_gone']),
+    # no result for the host: nothing
+    ({'pg1': {'unreachable': True, 'msg': 'x'}, 'pg2': standby('10.0.0.1'), 'pg3': standby('10.0.0.1'),
+      'pg4': standby('pg3.example')},
+     'pg1', ['pg1', 'pg2'], []),
+])
+def test_slots_to_keep(infos, host, leaving, expected):
+    assert slots_to_keep(cluster_state(infos, TOPO), infos, host, leaving, SLOT) == expected
+
+
+@pytest.mark.parametrize('state, infos, slot_names', [
+    ({}, {}, SLOT),
+    ({'nodes': {}}, [], SLOT),
+    ({'nodes': {}}, {}, None),
+])
+def test_slots_to_keep_bad_input(state, infos, slot_names):
+    with pytest.raises(AnsibleFilterError):
+        slots_to_keep(state, infos, 'pg1', [], slot_names)
