@@ -2,6 +2,7 @@
 standbys). Each test leaves the cluster healthy for the next one; the primary at the end of each test is
 noted in its docstring."""
 import os
+import re
 import sys
 
 import pytest
@@ -141,7 +142,10 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     """pg1 -> pg2 with pg2's startup process stopped (SIGSTOP): pg_promote() times out (5 s) and the old primary is
     started again. The promotion was requested, so pg2 would finish it as soon as its startup process runs again
     and the cluster would have two primaries: the switchover restarts pg2 as a standby first. The startup process is
-    then let go (SIGCONT, a no-op once it was restarted) and pg2 must stay a standby of pg1. Primary after: pg1."""
+    then let go (SIGCONT, a no-op once it was restarted) and pg2 must stay a standby of pg1, without the slots its
+    promotion created. Primary after: pg1."""
+    slots = "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots"
+    before = sc.psql(PG2, slots)
     with sc.startup_process_stopped(PG2):
         proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5')
     assert proc.returncode != 0
@@ -149,6 +153,11 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     assert not sc.in_recovery(PG1)
     assert sc.in_recovery(PG2), 'pg2 finished the promotion after pg1 was started again as the primary'
     assert '%s was restarted as a standby' % PG2 in proc.stdout
+    # the slots the promotion created on pg2 for pg1 and pg3 are dropped: unused there, they would hold WAL
+    assert 'the slots created on %s for its promotion were dropped' % PG2 in proc.stdout
+    assert sc.psql(PG2, slots) == before, 'pg2 kept the slots created for its promotion'
+    # the message names the early promotion's timeout, which left the request, not only the later refusal
+    assert re.search(r'before that, the early promotion: .+? is still in recovery 5 seconds after', proc.stdout)
     table = 'after_stalled_promotion'
     sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE %s AS SELECT 1 AS one' % table)
     assert_primary_with_standbys(PG1, [PG2, PG3])
