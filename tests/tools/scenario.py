@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 __metaclass__ = type
@@ -135,6 +136,47 @@ def startup_process_stopped(container, settle=10):
     try:
         yield
     finally:
+        podman('exec', container, 'pkill', '-CONT', '-f', ': startup', check=False)
+        time.sleep(settle)
+
+
+@contextlib.contextmanager
+def postmaster_stopped_after_promote_request(container, delay=15, settle=10):
+    """From a thread: once a promotion was requested on a standby (the promote signal file is in its data directory),
+    wait delay seconds, then stop its postmaster (SIGSTOP). The server is then alive with the request standing but
+    cannot be looked at over SQL (a new connection waits for the postmaster), as a live server behind a partition.
+    On exit: let the postmaster go (SIGCONT) and wait up to 30 s for it to exit (signals sent to it meanwhile, such
+    as a stop, now act), then let the startup process go, and wait settle seconds. Yields a dict with 'stopped' (the
+    time of the SIGSTOP) once it happened."""
+    data = '/var/lib/postgresql/%s/main' % PG_MAJOR
+    pid = podman('exec', container, 'head', '-1', data + '/postmaster.pid')
+    state = {}
+
+    def watch():
+        deadline = time.time() + 600
+        while time.time() < deadline and not state.get('done'):
+            if subprocess.run(['podman', 'exec', container, 'test', '-f', data + '/promote'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
+                time.sleep(delay)
+                podman('exec', container, 'kill', '-STOP', pid)
+                state['stopped'] = time.time()
+                return
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=watch)
+    thread.daemon = True
+    thread.start()
+    try:
+        yield state
+    finally:
+        state['done'] = True
+        thread.join()
+        podman('exec', container, 'kill', '-CONT', pid, check=False)
+        deadline = time.time() + 30
+        while time.time() < deadline and subprocess.run(['podman', 'exec', container, 'kill', '-0', pid],
+                                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                        check=False).returncode == 0:
+            time.sleep(0.5)
         podman('exec', container, 'pkill', '-CONT', '-f', ': startup', check=False)
         time.sleep(settle)
 

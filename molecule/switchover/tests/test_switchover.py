@@ -16,6 +16,7 @@ NETWORK = 'pgstream-sw'
 APP = dict((n, n.replace('-', '_')) for n in NODES)
 testinfra_hosts = [PG1]
 PROBE = {}
+SLOTS = "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots"
 
 
 def probe():
@@ -144,8 +145,7 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     and the cluster would have two primaries: the switchover restarts pg2 as a standby first. The startup process is
     then let go (SIGCONT, a no-op once it was restarted) and pg2 must stay a standby of pg1, without the slots its
     promotion created. Primary after: pg1."""
-    slots = "SELECT coalesce(string_agg(slot_name, ',' ORDER BY slot_name), '') FROM pg_replication_slots"
-    before = sc.psql(PG2, slots)
+    before = sc.psql(PG2, SLOTS)
     with sc.startup_process_stopped(PG2):
         proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5')
     assert proc.returncode != 0
@@ -155,7 +155,7 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     assert '%s was restarted as a standby' % PG2 in proc.stdout
     # the slots the promotion created on pg2 for pg1 and pg3 are dropped: unused there, they would hold WAL
     assert 'the slots created on %s for its promotion were dropped' % PG2 in proc.stdout
-    assert sc.psql(PG2, slots) == before, 'pg2 kept the slots created for its promotion'
+    assert sc.psql(PG2, SLOTS) == before, 'pg2 kept the slots created for its promotion'
     # the message names the early promotion's timeout, which left the request, not only the later refusal
     assert re.search(r'before that, the early promotion: .+? is still in recovery 5 seconds after', proc.stdout)
     table = 'after_stalled_promotion'
@@ -163,6 +163,33 @@ def test_stalled_promotion_cannot_finish_after_the_old_primary_is_back():
     assert_primary_with_standbys(PG1, [PG2, PG3])
     sc.wait_for(lambda: sc.psql(PG2, 'SELECT count(*) FROM pg_class WHERE relname = %r' % table) == '1', 60,
                 'pg2 replaying from pg1')
+
+
+def test_stalled_promotion_on_a_target_that_cannot_be_seen_leaves_the_old_primary_stopped():
+    """pg1 -> pg2 with pg2's startup process stopped, and its postmaster too once the early promotion was requested
+    (15 s later, after its 5 s timeout): the rescue cannot look at pg2 over SQL, so it cannot tell whether the request
+    will still finish. It tries to cancel it (a stop cannot end a stopped postmaster) and leaves pg1 stopped. Then
+    pg2 is let go: the stops sent to it act, and it exits without finishing the promotion. Started again, pg2 is a
+    standby (the slots its promotion created, which the message names, are dropped), then pg1 the primary. Primary
+    after: pg1."""
+    before = sc.psql(PG2, SLOTS)
+    with sc.startup_process_stopped(PG2):
+        with sc.postmaster_stopped_after_promote_request(PG2, settle=0) as held:
+            proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5')
+    assert held.get('stopped'), "pg2's postmaster was not stopped: no promotion was requested"
+    primaries = [n for n in (PG1, PG2) if sc.psql(n, 'SELECT pg_is_in_recovery()', check=False) == 'f']
+    assert primaries != [PG1, PG2], 'two primaries: pg1 was started again while the promotion of pg2 stood'
+    assert proc.returncode != 0
+    assert 'was left stopped so that the cluster cannot have two primaries' in proc.stdout
+    assert 'no server running' in sc.podman('exec', PG1, 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'status', check=False)
+    assert 'The slots created on %s for its promotion are still there' % PG2 in proc.stdout
+    sc.start_server(PG2)
+    assert sc.in_recovery(PG2)
+    # as the message says: pg2 stays a standby, so the slots its promotion created are dropped
+    for name in set(sc.psql(PG2, SLOTS).split(',')) - set(before.split(',')):
+        sc.psql(PG2, "SELECT pg_drop_replication_slot('%s')" % name)
+    sc.start_server(PG1)
+    assert_primary_with_standbys(PG1, [PG2, PG3])
 
 
 def test_standby_down_during_switchover_streams_again_through_the_old_primary():
