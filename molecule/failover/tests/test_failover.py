@@ -46,11 +46,19 @@ def test_primary_killed_unfenced_and_lagging_target_refused():
 
 
 def test_failover_promotes_the_most_advanced_standby():
+    """pg2 is promoted and pg3 follows it. pg3 first gets the slots that a cancelled promotion of pg3 leaves (those
+    of its followers and of the old primary, created as the promote module does): pg3 follows pg2 now, so they are
+    unused there and would hold WAL; the follow step drops them."""
+    stale = ['pgstream_' + APP[PG2], SLOT_PG1]
+    for name in stale:
+        sc.psql(PG3, "SELECT pg_create_physical_replication_slot('%s', true)" % name)
     proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1)
     report = STATE['probe'].stop()
     assert proc.returncode == 0
     assert not sc.in_recovery(PG2)
     sc.wait_for(lambda: sc.streaming_from(PG2) == [APP[PG3]], 60, 'pg3 streaming from pg2')
+    left = sc.psql(PG3, "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots")
+    assert not left, 'pg3 kept slots it has no use for as a standby of pg2: %s' % left
     assert int(sc.psql(PG3, 'SELECT count(*) FROM behind')) == 2000
     # pg2 keeps a slot for the dead pg1, bounded by max_slot_wal_keep_size (the roles' 10240 MB)
     assert '%s keeps slot %s for %s until it rejoins (at most 10240 MB of WAL' % (PG2, SLOT_PG1, PG1) in proc.stdout
@@ -135,8 +143,23 @@ def test_stalled_promotion_is_cancelled_and_a_second_run_promotes():
     """pg1 (the primary) killed too and pg3's startup process stopped (SIGSTOP): the failover's pg_promote() times out
     (5 s). The request stands: pg3 would become a primary on its own once the process runs again, with nobody told
     and nobody following, while a second run could promote another standby. So the failed run restarts pg3 as a
-    standby, which cancels the request, and says so. After SIGCONT pg3 stays a standby; a second run promotes it."""
+    standby, which cancels the request, and says so. After SIGCONT pg3 stays a standby; a second run promotes it.
+    First, pg3's postmaster is stopped too, 1 s after the request: the rescue cannot look at pg3 over SQL, so it
+    cannot tell whether the request will still finish. It stops pg3 (which acts once pg3 is let go) and says that it
+    could not: let go, pg3 exits without finishing the promotion, and started again it is a standby."""
     sc.podman('kill', PG1)
+    with sc.startup_process_stopped(PG3, settle=5):
+        with sc.postmaster_stopped_after_promote_request(PG3, delay=1, settle=0) as held:
+            proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=5')
+    assert held.get('stopped'), "pg3's postmaster was not stopped: no promotion was requested"
+    assert sc.psql(PG3, 'SELECT pg_is_in_recovery()', check=False) != 'f', \
+        'pg3 finished the promotion that the failed run could not look at'
+    assert proc.returncode != 0
+    assert re.search(r'had not finished \(or could not be seen to: .+?\), and %s could not be restarted as a standby to '
+                     r'cancel it' % PG3, proc.stdout), 'no message for a promotion that could not be seen'
+    assert 'The slots created on %s for its promotion (%s) are still there' % (PG3, SLOT_PG1) in proc.stdout
+    sc.start_server(PG3)
+    assert sc.in_recovery(PG3)
     with sc.startup_process_stopped(PG3):
         proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=5')
     assert proc.returncode != 0
