@@ -16,8 +16,10 @@ SCENARIOS ?= default opengauss rejoin-diverged switchover sync modules failover 
              switchover@forky:18 rejoin-diverged@forky:18
 MOLECULE_JOBS ?= 1
 export MOLECULE_JOBS
-# The version matrix (make matrix): the default scenario on these SUITE:MAJOR images.
+# The version matrix (make matrix): the default scenario on these SUITE:MAJOR images, then MATRIX_SCENARIOS
+# (the operation scenarios on PostgreSQL 13, the oldest major with a reloadable primary_conninfo; about 16 min).
 MATRIX ?= bullseye:13 trixie:17 forky:18
+MATRIX_SCENARIOS ?= switchover@bullseye:13 failover@bullseye:13 rejoin-diverged@bullseye:13
 
 .PHONY: help demo demo-destroy test host venv collection images unit sanity lint molecule gs-ctl-double matrix build clean
 
@@ -78,6 +80,7 @@ matrix: host venv collection
 	  SUITE=$$suite scripts/build-image.sh || exit 1; \
 	  PGSTREAM_IMAGE=localhost/pgstream-pg:$$suite PGSTREAM_PG_MAJOR=$$major molecule test -s default || exit 1; \
 	done
+	$(if $(strip $(MATRIX_SCENARIOS)),$(MAKE) molecule SCENARIOS="$(MATRIX_SCENARIOS)")
 
 build: venv
 	mkdir -p build/dist

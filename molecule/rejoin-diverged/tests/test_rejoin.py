@@ -155,8 +155,9 @@ def test_node_stuck_waiting_for_removed_wal_is_stopped_then_recloned():
     assert forced.returncode == 0 and '"rewound": true' in forced.stdout
     sc.podman('exec', PG1, 'runuser', '-u', 'postgres', '--', 'touch', DATA + '/standby.signal')
     sc.podman('exec', PG1, 'timeout', '10', 'pg_ctlcluster', sc.PG_MAJOR, 'main', 'start', check=False)
-    sc.wait_for(lambda: 'not yet accepting connections' in sc.psql(PG1, 'SELECT 1', check=False), 30,
-                'pg1 running and waiting for WAL')
+    # PostgreSQL 14 and later say "not yet accepting connections" before a standby is consistent; 13 says "starting up"
+    sc.wait_for(lambda: re.search('not yet accepting connections|the database system is starting up',
+                                  sc.psql(PG1, 'SELECT 1', check=False)), 30, 'pg1 running and waiting for WAL')
 
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
     assert proc.returncode != 0
