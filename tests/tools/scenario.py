@@ -44,7 +44,14 @@ def playbook(name, *extra):
     print('--- %s %s: rc=%s in %.1f s' % (name, ' '.join(extra), proc.returncode, proc.elapsed))
     print(proc.stdout[-6000:])
     recap = dict(re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', proc.stdout, re.M))
+    assert_no_pattern_warning(proc.stdout)
     return proc, recap
+
+
+def assert_no_pattern_warning(output):
+    """The playbooks name no host pattern that matches nothing: Ansible's warning about one is noise in every run."""
+    found = sorted(set(re.findall(r'Could not match supplied host pattern, ignoring: (\S+)', output)))
+    assert not found, 'the run warned about host patterns that match nothing: %s' % ', '.join(found)
 
 
 def podman(*args, **kw):

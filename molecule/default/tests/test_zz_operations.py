@@ -22,6 +22,10 @@ def run_site(*extra):
     proc = subprocess.run(["ansible-playbook", "-i", inventory, os.path.join(scenario, "converge.yml")] + list(extra),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, env=env)
     recap = dict(re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", proc.stdout, re.M))
+    # site.yml on an inventory without openGauss hosts and without cascading standbys: no play may warn about
+    # a host pattern that matches nothing (the group opengauss, pgstream_standby_level2, ...).
+    warned = sorted(set(re.findall(r"Could not match supplied host pattern, ignoring: (\S+)", proc.stdout)))
+    assert not warned, "site.yml warned about host patterns that match nothing: %s" % ", ".join(warned)
     return proc, recap
 
 
