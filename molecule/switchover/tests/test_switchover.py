@@ -67,6 +67,25 @@ def test_lagging_target_is_refused_and_nothing_changes():
     assert_primary_with_standbys(PG1, [PG2, PG3])
 
 
+def test_follower_without_a_password_for_the_target_is_refused_and_nothing_changes():
+    """No password in the run and pg3's password file moved aside: pg3 could not authenticate to pg2 once repointed.
+    The pre-flight's replication connection from pg3 to pg2 fails, so the run refuses before it stops anything (without
+    that check it switched over and pg3 never streamed again). Primary after: pg1."""
+    before = sc.postmaster_start(PG1)
+    sc.podman('exec', PG3, 'mv', '/var/lib/postgresql/.pgpass', '/var/lib/postgresql/.pgpass.test-aside')
+    try:
+        proc, recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_replication_password=')
+    finally:
+        sc.podman('exec', PG3, 'mv', '/var/lib/postgresql/.pgpass.test-aside', '/var/lib/postgresql/.pgpass')
+    assert proc.returncode != 0
+    assert re.search(r'switchover to %s refused, nothing was changed: %s cannot open a replication connection to '
+                     r'replicator@\S+:5432, which it would stream from: .*no password supplied' % (PG2, PG3),
+                     proc.stdout), 'no refusal naming pg3 and its missing password'
+    assert recap and all(int(n) == 0 for n in recap.values()), recap
+    assert sc.postmaster_start(PG1) == before
+    assert_primary_with_standbys(PG1, [PG2, PG3])
+
+
 def test_switchover_to_pg2_loses_no_acknowledged_commit():
     """pg1 -> pg2 with the writer probe committing. Primary after: pg2."""
     p = probe()
