@@ -121,6 +121,32 @@ def wait_for(predicate, timeout=60, what='condition'):
     raise AssertionError('timed out after %s s waiting for %s' % (timeout, what))
 
 
+def start_killed(container, network, peers, timeout=30):
+    """`podman start` a container that was killed, then wait until every peer resolves its name.
+
+    podman's DNS drops a container's name when it is killed and adds it again when it starts. In one CI run (switchover
+    scenario, after the target was killed during its early promotion and started again) a peer then got "could not
+    translate host name ... Name or service not known" for it, in a test that came seconds later. So: 10 s for the
+    name to resolve, else the container is reconnected to the network (which registers the name again) and given
+    `timeout` more seconds. What happened is printed."""
+    podman('start', container)
+
+    def resolved():
+        return all(subprocess.run(['podman', 'exec', peer, 'getent', 'hosts', container], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, check=False).returncode == 0 for peer in peers)
+    started = time.time()
+    while time.time() < started + 10:
+        if resolved():
+            return
+        time.sleep(0.5)
+    print('--- %s: its name did not resolve from %s 10 s after podman start; reconnecting it to %s'
+          % (container, ', '.join(peers), network))
+    ip = address(container, network)
+    podman('network', 'disconnect', network, container)
+    podman('network', 'connect', '--ip', ip, network, container)
+    wait_for(resolved, timeout, "%s's name to resolve from %s" % (container, ', '.join(peers)))
+
+
 def address(container, network):
     return podman('inspect', container, '--format',
                   '{{ (index .NetworkSettings.Networks "%s").IPAddress }}' % network)

@@ -83,7 +83,7 @@ def test_killed_old_primary_rejoins():
         sc.remove_old_wal(PG2, 'while_away')
     finally:
         sc.reset_wal_keep_size(PG2)
-    sc.podman('start', PG1)
+    sc.start_killed(PG1, NETWORK, [PG2, PG3])
     proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG1)
     assert proc.returncode == 0
     sc.wait_for(lambda: sc.streaming_from(PG2) == sorted([APP[PG1], APP[PG3]]), 60, 'pg1 and pg3 streaming from pg2')

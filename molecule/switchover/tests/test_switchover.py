@@ -152,7 +152,7 @@ def test_target_killed_mid_switchover_restores_the_old_primary(hook):
     table = 'after_kill_' + hook
     sc.psql(PG1, 'SET synchronous_commit = local; CREATE TABLE %s AS SELECT 1 AS one' % table)
     sc.wait_for(lambda: APP[PG3] in sc.streaming_from(PG1), 60, 'pg3 streaming from pg1')
-    sc.podman('start', PG2)
+    sc.start_killed(PG2, NETWORK, [PG1, PG3])
     sc.start_server(PG2)
     assert_primary_with_standbys(PG1, [PG2, PG3])
     assert sc.psql(PG2, 'SELECT one FROM %s' % table) == '1'
