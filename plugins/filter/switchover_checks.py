@@ -672,6 +672,23 @@ def _old_primary_slot(old, new, infos, topology, keep):
                   "SELECT pg_drop_replication_slot('%s'))" % (new, name, old, limit, old, name))
 
 
+def _unfinished_failover(nodes, members, primaries):
+    """(old primary, standbys left behind) when an earlier failover promoted the one running primary and its standbys
+    did not follow (they could not connect, or the run was interrupted), else None.
+
+    Seen as: a running standby that streams from nobody and is still configured for another member, which does not
+    run. Its old upstream is the old primary. A cut-off primary's standbys are configured for that primary itself."""
+    if len(primaries) != 1:
+        return None
+    new = primaries[0]
+    behind = [m for m in members if m != new and nodes[m]['state'] == 'standby' and not nodes[m].get('streaming_from')
+              and nodes[m].get('configured_upstream') not in (None, new)
+              and (nodes.get(nodes[m]['configured_upstream']) or {}).get('state') not in ('primary', 'standby')]
+    if not behind:
+        return None
+    return nodes[behind[0]]['configured_upstream'], behind
+
+
 def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None, old_primary_slot=True):
     """Every decision of failover.yml in one pass (the old primary, the refusals, the candidate, the followers, the
     slot kept for the old primary); see failover_plan.yml."""
@@ -703,9 +720,12 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     if not candidates_old:
         raise AnsibleFilterError('failover_plan: cannot tell the old primary (no primary running, configured or in the inventory)')
     old = candidates_old[0]
+    unfinished = _unfinished_failover(nodes, members, primaries)
+    if unfinished:
+        old = unfinished[0]
     old_node = nodes.get(old) or {}
     plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
-                choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None)
+                choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None, finishing=None)
     replicas = old_node.get('replicas') or []
     if old_node.get('state') == 'primary' and replicas and not force:
         plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
@@ -721,6 +741,28 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
                            'powered off or fenced (it must not come back as a primary), then run again with -e fenced=%s.'
                            % (old, old))
         return plan
+    others = [m for m in members if m != old]
+    if unfinished:
+        # Finished, not redone: the running primary may have taken commits since its promotion, so it is neither
+        # stopped nor demoted, and no other standby is promoted. The promote step leaves a primary alone.
+        new = primaries[0]
+        if named and named != new:
+            plan['refused'] = ('failover refused, nothing was changed: %s already runs as the primary (promoted by an '
+                               'earlier failover?) and %s is still configured for %s; run without target to point the '
+                               'standbys at %s, then switchover.yml -e target=%s' % (new, ', '.join(unfinished[1]), old,
+                                                                                    new, named))
+            return plan
+        slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
+        plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,
+                    followers=[m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
+                               and nodes[m].get('streaming_from') not in others],
+                    finishing=('%s already runs as the primary (promoted by an earlier failover?), and %s %s still '
+                               'configured for %s (%s) and %s from nobody: this run points the standbys at %s, and '
+                               'stops or promotes nobody' % (new, ', '.join(unfinished[1]),
+                                                             'is' if len(unfinished[1]) == 1 else 'are', old,
+                                                             plan['old_state'],
+                                                             'streams' if len(unfinished[1]) == 1 else 'stream', new)))
+        return plan
     # The old primary is stopped before the promotion when it still runs (cut off, or forced).
     choice = failover_candidate(dict(infos or {}, **{old: {}}), old, [m for m in members if m != old],
                                 named=named, force=force, priorities=priorities)
@@ -729,7 +771,6 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
         plan['refused'] = 'failover refused, nothing was changed: %s' % (choice['refused'] or 'no candidate')
         return plan
     new = choice['candidate']
-    others = [m for m in members if m != old]
     # The old primary's other standbys: streaming from it, configured for it, or not streaming at all.
     slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
     plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,

@@ -133,6 +133,68 @@ def test_old_primary_from_the_standbys_configuration_before_the_inventory():
         ('pg2', 'unreachable', 'pg1', ['pg3'])
 
 
+def promoted(replicas=()):
+    """pg2 after an earlier failover promoted it: a primary on timeline 2."""
+    return dict(primary(replicas), timeline=2, settings={'primary_conninfo': None, 'max_slot_wal_keep_size': 10240})
+
+
+@pytest.mark.parametrize('infos, kw, old, old_state, followers, finishing', [
+    # the earlier run promoted pg2, then pg3 could not follow: pg3 is still configured for the dead pg1
+    ({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)},
+     {'fenced': 'pg1'}, 'pg1', 'unreachable', ['pg3'],
+     'pg2 already runs as the primary (promoted by an earlier failover?), and pg3 is still configured for pg1 '
+     '(unreachable) and streams from nobody: this run points the standbys at pg2, and stops or promotes nobody'),
+    # pg1 stopped cleanly since (its host answers), pg3 and pg4 both left behind, pg4 configured for pg1 too
+    ({'pg1': STOPPED, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg1')}, {}, 'pg1', 'stopped',
+     ['pg3', 'pg4'], 'pg3, pg4 are still configured for pg1 (stopped) and stream from nobody'),
+    # pg3 followed, pg4 (configured for pg1 directly) did not: pg2 has a standby, and this is still not a failover
+    # to refuse; pg3 streams from pg2 and is left alone
+    ({'pg1': UNREACHABLE, 'pg2': promoted(['pg3']), 'pg3': standby('pg2', streaming=True), 'pg4': standby('pg1')},
+     {'fenced': 'pg1', 'force': False}, 'pg1', 'unreachable', ['pg4'], 'and pg4 is still configured for pg1'),
+    # the same target named again is fine
+    ({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)},
+     {'fenced': 'pg1', 'named': 'pg2'}, 'pg1', 'unreachable', ['pg3'], 'points the standbys at pg2'),
+])
+def test_an_unfinished_failover_is_finished_not_redone(infos, kw, old, old_state, followers, finishing):
+    """Without this, the running pg2 was taken for a cut-off old primary: stopped, and pg3 promoted in its place."""
+    result = plan(infos, **kw)
+    assert result['ok'] is True and result['refused'] is None
+    assert (result['old_primary'], result['old_state'], result['new_primary'], result['followers']) == \
+        (old, old_state, 'pg2', followers)
+    assert finishing in result['finishing']
+    assert result['choice'] is None
+    assert result['old_primary_slot'] == 'pgstream_pg1'
+
+
+@pytest.mark.parametrize('infos, kw, message', [
+    # the old primary still needs the acknowledgement when it cannot be reached
+    ({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)}, {},
+     'pg1 cannot be reached, so this run cannot make sure it is not running'),
+    # another target named: not a second promotion
+    ({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)},
+     {'fenced': 'pg1', 'named': 'pg3'},
+     'failover refused, nothing was changed: pg2 already runs as the primary (promoted by an earlier failover?) and '
+     'pg3 is still configured for pg1; run without target to point the standbys at pg2, then switchover.yml -e '
+     'target=pg3'),
+])
+def test_an_unfinished_failover_refused(infos, kw, message):
+    result = plan(infos, **kw)
+    assert result['ok'] is False and message in result['refused']
+    assert (result['new_primary'], result['followers']) == (None, [])
+
+
+@pytest.mark.parametrize('infos', [
+    # a cut-off primary: its standbys stream from nobody but are configured for it
+    {'pg1': primary(), 'pg2': standby('pg1'), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)},
+    # a standby configured for a member that runs (a cascading standby whose upstream is a running standby)
+    {'pg1': primary(), 'pg2': standby('pg1'), 'pg3': standby('pg1'), 'pg4': standby('pg3')},
+    # no primary runs: the usual failover
+    dead(),
+])
+def test_not_an_unfinished_failover(infos):
+    assert plan(infos, fenced='pg1')['finishing'] is None
+
+
 @pytest.mark.parametrize('state, infos, topo, kw, message', [
     ({'nodes': {}}, {}, TOPO, {}, 'the input must be the result of cluster_state'),
     ({'nodes': {}, 'primaries': []}, {}, TOPO, {}, 'pg1 has no entry in the cluster state'),
