@@ -170,3 +170,36 @@ def test_stalled_promotion_is_cancelled_and_a_second_run_promotes():
     assert proc.returncode == 0
     assert not sc.in_recovery(PG3)
     assert int(sc.psql(PG3, 'SELECT count(*) FROM lagged')) == 3
+
+
+def test_a_failover_whose_follower_could_not_connect_is_finished_by_a_second_run():
+    """pg1 and pg2 rejoin pg3, then pg3 is killed. A failover run with a wrong replication password promotes one
+    standby; the other cannot open a replication connection to it, so it is not repointed and the run fails at once,
+    saying why (before, it was repointed and the run waited out its 300 s deadline). A second run finishes the failover:
+    the new primary keeps running and the other standby follows it (before, the running new primary was taken for a
+    cut-off old primary: stopped, and the other standby promoted in its place)."""
+    for node, peers in ((PG1, [PG3]), (PG2, [PG1, PG3])):
+        sc.start_killed(node, NETWORK, peers)
+        proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % node)
+        assert proc.returncode == 0, 'the rejoin of %s failed' % node
+    sc.wait_for(lambda: sc.streaming_from(PG3) == sorted([APP[PG1], APP[PG2]]), 60, 'pg1 and pg2 streaming from pg3')
+    sc.podman('kill', PG3)
+    # a run that waited for the follower would end at this deadline instead (300 s by default)
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG3, '-e', 'pgstream_replication_password=wrong-password',
+                               '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode != 0
+    promoted = [n for n in (PG1, PG2) if not sc.in_recovery(n)]
+    assert len(promoted) == 1, 'promoted: %s' % promoted
+    new, other = promoted[0], ({PG1, PG2} - set(promoted)).pop()
+    assert '%s is the primary now, but %s was not pointed at it' % (new, other) in proc.stdout
+    assert 'password authentication failed for user "replicator"' in proc.stdout
+    assert 'before the deadline' not in proc.stdout, 'the follower was repointed and waited for'
+    assert 'wrong-password' not in proc.stdout
+    assert 'host=%s' % PG3 in sc.psql(other, 'SHOW primary_conninfo'), 'the follower was repointed'
+    started = sc.postmaster_start(new)
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG3)
+    assert proc.returncode == 0
+    assert '%s already runs as the primary' % new in proc.stdout
+    assert not sc.in_recovery(new) and sc.in_recovery(other), 'the second run promoted %s' % other
+    assert sc.postmaster_start(new) == started, 'the second run restarted %s' % new
+    sc.wait_for(lambda: sc.streaming_from(new) == [APP[other]], 60, '%s streaming from %s' % (other, new))
