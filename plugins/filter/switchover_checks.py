@@ -749,8 +749,8 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
         if named and named != new:
             plan['refused'] = ('failover refused, nothing was changed: %s already runs as the primary (promoted by an '
                                'earlier failover?) and %s is still configured for %s; run without target to point the '
-                               'standbys at %s, then switchover.yml -e target=%s' % (new, ', '.join(unfinished[1]), old,
-                                                                                    new, named))
+                               'standbys at %s, then switchover.yml -e target=%s'
+                               % (new, ', '.join(unfinished[1]), old, new, named))
             return plan
         slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
         plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,
