@@ -50,7 +50,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - C(nodes) (per member - state, streaming_from, configured_upstream, timeline, lsn, replicas (application
+    - C(nodes) (per member - state, streaming_from, configured_upstream, timeline (the WAL receiver's C(received_tli)
+      for a streaming standby, else the latest checkpoint's or restartpoint's), lsn, replicas (application
       names streaming from it), in_recovery), C(primaries) (members in state primary), C(lost_slots) (list of
       C(on), C(slot_name), C(member); C(member) is null for a slot of no member), C(idle_slots) (the same keys and
       C(held_mb), null when not known), C(table) (one text line per member, with a header line, then one line per
@@ -114,7 +115,9 @@ def _node(result, members_by_address):
         'cluster_state': (result.get('controldata') or {}).get('cluster_state') if state == 'stopped' else None,
         'streaming_from': members_by_address.get(receiver.get('sender_host')) if streaming else None,
         'configured_upstream': members_by_address.get(_conninfo_host(settings.get('primary_conninfo'))),
-        'timeline': result.get('timeline'),
+        # A standby's checkpoint timeline is that of its last restartpoint, which can be several timelines behind
+        # after failovers; while it streams, the timeline it receives is the one it is on.
+        'timeline': (receiver.get('received_tli') if state == 'standby' and streaming else None) or result.get('timeline'),
         'lsn': max(positions) if positions else None,
         'replicas': sorted(r.get('application_name') for r in (result.get('replicas') or [])
                            if r.get('state') == 'streaming'),

@@ -63,6 +63,17 @@ def test_primaries_table_and_lsn():
     assert 'pg3 | stopped (standby) | - | 1 | -' in cluster_state(dict(HEALTHY, pg3=stopped('standby')), TOPO)['table']
 
 
+def test_a_streaming_standby_shows_the_timeline_it_receives():
+    # pg2's last restartpoint was on timeline 2, the primary is on 5 and pg2 streams it: the table said 2
+    infos = dict(HEALTHY, pg1=dict(primary(replicas=['pg2', 'pg3']), timeline=5),
+                 pg2=standby('10.0.0.1', timeline=2), pg3=standby(None, status=None, conninfo_host='10.0.0.1', timeline=2))
+    infos['pg2']['wal_receiver']['received_tli'] = 5
+    table = cluster_state(infos, TOPO)['table']
+    assert 'pg2 | standby | pg1 | 5 | 0/5000000' in table
+    # not streaming: its restartpoint's timeline is all there is
+    assert 'pg3 | standby | - | 2 | 0/5000000' in table
+
+
 def test_lost_slots_are_listed_and_named_in_the_table():
     topo = dict(TOPO, slot_name={'pg1': 'pgstream_pg1', 'pg2': 'pgstream_pg2', 'pg3': 'pgstream_pg3', 'pg4': 'pgstream_pg4'})
     slots = [{'slot_name': 'pgstream_pg2', 'wal_status': 'lost'}, {'slot_name': 'pgstream_pg3', 'wal_status': 'reserved'},
