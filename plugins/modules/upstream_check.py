@@ -19,6 +19,9 @@ description:
     free walsender) is found before anything is touched, instead of after, as a standby that never streams.
   - A connection that fails is a result (RV(ok) false, RV(error)), not a module failure; the module fails only on
     bad input or without psycopg2.
+  - RV(retryable) tells a refusal by the server (authentication, C(pg_hba.conf), a missing role or C(REPLICATION)
+    attribute), which trying again does not cure, from a failure that may pass (a name that does not resolve yet, no
+    answer, a server starting up or shutting down, no free connection), so that a caller can retry only the latter.
 author:
   - pgstream.replication developers (@pgstream)
 options:
@@ -112,6 +115,15 @@ system_identifier:
   returned: always
   type: str
   sample: '7715046103878955212'
+retryable:
+  description:
+    - V(false) when the server refused these credentials or this client (authentication failed, no password supplied,
+      no C(pg_hba.conf) entry, a role that does not exist or may not log in or replicate, SSL required); V(true) for
+      any other failure (for example a host name that does not resolve, a timeout, a refused TCP connection, a server
+      starting up or shutting down, too many connections). Null when RV(ok).
+  returned: always
+  type: bool
+  sample: false
 timeline:
   description: The upstream's current timeline; null when not RV(ok).
   returned: always
@@ -133,6 +145,19 @@ from ansible_collections.pgstream.replication.plugins.module_utils.connection im
 
 if HAS_PSYCOPG2:
     import psycopg2.extras  # noqa: F401  (PhysicalReplicationConnection)
+
+
+# What a server says when it refuses these credentials or this client: trying again does not help. Matched in lower
+# case against libpq's message (the server's FATAL, or libpq's own for a missing password or SSL).
+REFUSALS = ('authentication failed', 'no password supplied', 'no pg_hba.conf entry', 'pg_hba.conf rejects',
+            'does not exist', 'is not permitted to log in', 'permission denied', 'must be superuser or replication role',
+            'replication attribute', 'but ssl was required')
+
+
+def retryable(error):
+    """Whether a failed check may pass when tried again (see REFUSALS)."""
+    text = error.lower()
+    return not any(r in text for r in REFUSALS)
 
 
 def argument_spec():
@@ -173,13 +198,14 @@ def connect_kwargs(params):
 
 def check(params, connect):
     """The result of one replication connection made with connect(**kwargs)."""
-    result = dict(changed=False, ok=False, error=None, system_identifier=None, timeline=None, queries=[],
+    result = dict(changed=False, ok=False, error=None, retryable=None, system_identifier=None, timeline=None, queries=[],
                   target='%s@%s:%s' % (params['replication_user'], params['upstream_host'], params['upstream_port']),
                   password_source='parameter' if params['replication_password'] else 'passfile')
     try:
         conn = connect(**connect_kwargs(params))
     except Exception as e:  # psycopg2.Error and libpq option errors alike
-        result['error'] = redact(' '.join(str(e).split()), [params['replication_password']])
+        error = redact(' '.join(str(e).split()), [params['replication_password']])
+        result.update(error=error, retryable=retryable(error))
         return result
     try:
         cur = conn.cursor()
@@ -188,10 +214,12 @@ def check(params, connect):
         row = cur.fetchone()
         result.update(ok=True, system_identifier=str(row[0]), timeline=int(row[1]))
     except Exception as e:
-        result['error'] = redact('IDENTIFY_SYSTEM failed: %s' % ' '.join(str(e).split()), [params['replication_password']])
+        error = redact('IDENTIFY_SYSTEM failed: %s' % ' '.join(str(e).split()), [params['replication_password']])
+        result.update(error=error, retryable=retryable(error))
     finally:
         conn.close()
     return result
+
 
 
 def main():

@@ -71,6 +71,49 @@ def test_a_connection_that_fails_is_a_result_not_a_failure(monkeypatch, error):
     assert (r['system_identifier'], r['timeline'], r['queries']) == (None, None, [])
 
 
+@pytest.mark.parametrize('error, retry', [
+    # refused by the server, or by libpq for want of a password: the same again next time
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: fe_sendauth: no password supplied', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  password authentication failed for user '
+     '"replicator"', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  no pg_hba.conf entry for replication '
+     'connection from host "10.0.0.3", user "replicator", SSL encryption', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  pg_hba.conf rejects replication connection '
+     'for host "10.0.0.3", user "replicator", no encryption', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  role "replicator" does not exist', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  role "replicator" is not permitted to log in',
+     False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  must be superuser or replication role to start '
+     'walsender', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  permission denied to start WAL sender '
+     'DETAIL:  Only roles with the REPLICATION attribute may start a WAL sender process.', False),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: server does not support SSL, but SSL was required',
+     False),
+    # may pass: podman's DNS reloading after a container stopped, a server starting or stopping, a busy one
+    ('could not translate host name "pg2" to address: Name or service not known', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: timeout expired', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: Connection refused Is the server running on that '
+     'host and accepting TCP/IP connections?', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  the database system is starting up', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  the database system is shutting down', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  sorry, too many clients already', True),
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  number of requested standby connections '
+     'exceeds max_wal_senders (currently 2)', True),
+])
+def test_retryable_tells_a_refusal_from_a_failure_that_may_pass(monkeypatch, error, retry):
+    server = FakeServer()
+    server.connect_error = error
+    r = run(monkeypatch, {}, servers={'pg2': server})
+    assert r['ok'] is False and r['retryable'] is retry
+
+
+def test_retryable_is_null_when_the_check_passed_and_true_for_a_failing_identify_system(monkeypatch):
+    assert run(monkeypatch, {})['retryable'] is None
+    server = FakeServer()
+    server.fail_on = 'IDENTIFY_SYSTEM'
+    assert run(monkeypatch, {}, servers={'pg2': server})['retryable'] is True
+
+
 def test_an_unknown_host_is_reported(monkeypatch):
     r = run(monkeypatch, {}, servers={})
     assert r['ok'] is False and 'could not translate host name "pg2"' in r['error']
