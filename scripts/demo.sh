@@ -19,11 +19,25 @@ if [ "${1:-}" = destroy ]; then
     exit 0
 fi
 
-podman network exists "$net" || podman network create "$net" >/dev/null
+# Each container has a fixed address (and a MAC address made from it), as a real host keeps its own across a
+# reboot: pg_hba.conf names the members' addresses, so a node given a new one after `podman kill` + `podman start`
+# could not replicate any more (rejoin.yml refused it: "no pg_hba.conf entry for replication connection").
+subnet=${DEMO_SUBNET:-10.89.212}
+if ! podman network exists "$net"; then
+    podman network create --subnet "$subnet.0/24" "$net" >/dev/null
+elif [ "$(podman network inspect "$net" --format '{{ range .Subnets }}{{ .Subnet }}{{ end }}')" != "$subnet.0/24" ]; then
+    echo "demo: network $net exists with another subnet than $subnet.0/24 (an older demo): run ./run demo-destroy first" >&2
+    exit 1
+fi
+i=11
 for n in "${nodes[@]}"; do
+    ip="$subnet.$i"; i=$((i + 1))
     if ! podman container exists "$n"; then
-        podman run -d --name "$n" --hostname "$n" --network "$net" --init "$image" sleep infinity >/dev/null
-        echo "demo: started container $n ($image)"
+        IFS=. read -r -a o <<<"$ip"
+        mac=$(printf '02:42:%02x:%02x:%02x:%02x' "${o[0]}" "${o[1]}" "${o[2]}" "${o[3]}")
+        podman run -d --name "$n" --hostname "$n" --network "$net" --ip "$ip" --mac-address "$mac" --init "$image" \
+            sleep infinity >/dev/null
+        echo "demo: started container $n ($image, $ip)"
     elif [ "$(podman inspect -f '{{.State.Running}}' "$n")" != true ]; then
         podman start "$n" >/dev/null
     fi
