@@ -221,7 +221,6 @@ def check(params, connect):
     return result
 
 
-
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     validate(module)
