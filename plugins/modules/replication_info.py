@@ -124,10 +124,23 @@ system_identifier:
   type: str
   sample: "7441234567890123456"
 timeline:
-  description: TimeLineID of the latest checkpoint (C(pg_control_checkpoint()) or C(pg_controldata)).
+  description:
+    - On a primary, the timeline it writes (from C(pg_walfile_name(pg_current_wal_lsn()))).
+    - On a standby, and from C(pg_controldata), the TimeLineID of the latest checkpoint or restartpoint (C(pg_control_checkpoint())),
+      which can be behind the timeline the standby replays; see RV(received_tli).
   returned: always
   type: int
   sample: 1
+timeline_start_lsn:
+  description:
+    - On a primary on a timeline above 1, the WAL position where its timeline began (the switch point of the last
+      entry of its timeline history file, C(pg_wal/0000000N.history), read with C(pg_read_file())). A standby that
+      holds nothing past it has nothing of that timeline.
+    - Null on a standby, on timeline 1, and when the history file cannot be read (a login role without
+      C(pg_read_server_files) or superuser, with a warning).
+  returned: always
+  type: str
+  sample: 0/5000148
 received_tli:
   description: Timeline the WAL receiver streams (standby only, null otherwise).
   returned: always
@@ -256,6 +269,7 @@ from ansible_collections.pgstream.replication.plugins.module_utils.connection im
     DatabaseError, connection_argument_spec, mask_conninfo, try_connect)
 from ansible_collections.pgstream.replication.plugins.module_utils.queries import QueryLog
 from ansible_collections.pgstream.replication.plugins.module_utils import controldata, version
+from ansible_collections.pgstream.replication.plugins.module_utils.history import history_file_name, timeline_start
 
 INSUFFICIENT_PRIVILEGE = '42501'
 MIN_VERSION_NUM = 100000
@@ -284,12 +298,16 @@ REPLICAS_SQL = ("SELECT application_name, client_addr::text AS client_addr, stat
                 "EXTRACT(EPOCH FROM replay_lag)::float8 AS replay_lag "
                 "FROM pg_stat_replication ORDER BY application_name, pid")
 PRIMARY_BASE_LSN = 'pg_current_wal_lsn()'
+# The checkpoint's timeline lags on a primary promoted since its last checkpoint; the WAL it writes does not.
+PRIMARY_SQL = ("SELECT pg_current_wal_lsn()::text AS current_lsn, "
+               "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint AS timeline")
+HISTORY_SQL = 'SELECT pg_read_file(%s) AS history'
 STANDBY_BASE_LSN = 'COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())'
 
 
 def empty_result():
     return dict(changed=False, reachable=False, role=None, in_recovery=None, server_version=None,
-                server_version_num=None, system_identifier=None, timeline=None, received_tli=None,
+                server_version_num=None, system_identifier=None, timeline=None, timeline_start_lsn=None, received_tli=None,
                 current_lsn=None, receive_lsn=None, replay_lsn=None, replay_paused=None, last_replay_seconds=None,
                 settings=dict((name, None) for name in ALL_SETTINGS),
                 can_rewind=None, replicas=[], wal_receiver=None, replication_slots=[], controldata=None,
@@ -385,6 +403,18 @@ class Gatherer:
             return None
         return rows[0]['setting'] if rows else boot_val
 
+    def timeline_start(self, timeline):
+        """Where the primary's timeline began, from its history file; None on timeline 1 or when it cannot be read."""
+        if not timeline or timeline <= 1:
+            return None
+        name = history_file_name(timeline)
+        try:
+            row = self.ql.fetch_one(HISTORY_SQL, (name,))
+            return timeline_start(row['history'])
+        except (DatabaseError, ValueError) as e:
+            self.module.warn('the start of timeline %d not gathered from %s: %s' % (timeline, name, str(e).strip()))
+            return None
+
     def longest_transaction(self):
         """(seconds, pid): (0.0, None) when no transaction is open, (None, None) when sessions are hidden."""
         row = (self.optional('longest transaction', LONGEST_TRANSACTION_SQL) or [None])[0]
@@ -425,7 +455,10 @@ class Gatherer:
                                     'EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8 AS last_replay_seconds')
             result.update(row)
         else:
-            result['current_lsn'] = self.ql.fetch_one('SELECT pg_current_wal_lsn()::text AS current_lsn')['current_lsn']
+            row = self.ql.fetch_one(PRIMARY_SQL)
+            result['current_lsn'] = row['current_lsn']
+            result['timeline'] = row['timeline'] or result['timeline']
+            result['timeline_start_lsn'] = self.timeline_start(result['timeline'])
         settings = self.settings()
         result['settings'] = settings
         result['can_rewind'] = can_rewind(settings['wal_log_hints'], settings['data_checksums'], settings['full_page_writes'])

@@ -34,8 +34,13 @@ SLOT = dict(slot_name='pg2', slot_type='physical', active=True, restart_lsn='0/3
 ACTIVITY = dict(hidden=0, pid=4242, seconds=42.5)
 
 
+HISTORY_4 = ('1\t0/3000148\tno recovery target specified\n\n'
+             '2\t0/5000000\tno recovery target specified\n\n'
+             '3\t0/70000A0\tno recovery target specified\n')
+
+
 def server_for(num=150004, in_recovery=False, settings=None, replicas=None, receiver=None, slots=None, extra=None,
-               activity=None, ready=3, backup=False, file_settings=None):
+               activity=None, ready=3, backup=False, file_settings=None, timeline=4, history=HISTORY_4):
     version = '%d.%d' % (num // 10000, num % 100)
     rules = list(extra or []) + [
         ('FROM pg_stat_activity', [ACTIVITY if activity is None else activity]),
@@ -45,7 +50,8 @@ def server_for(num=150004, in_recovery=False, settings=None, replicas=None, rece
         ('SELECT current_setting', [dict(server_version=version, server_version_num=num, in_recovery=in_recovery)]),
         ('FROM pg_control_system()', [dict(system_identifier='7441234567890123456')]),
         ('FROM pg_control_checkpoint()', [dict(timeline_id=3)]),
-        ('SELECT pg_current_wal_lsn()', [dict(current_lsn='0/3000148')]),
+        ('SELECT pg_current_wal_lsn()', [dict(current_lsn='0/3000148', timeline=timeline)]),
+        ('SELECT pg_read_file(', history if isinstance(history, BaseException) else [dict(history=history)]),
         ('SELECT pg_last_wal_receive_lsn()', [dict(receive_lsn='0/5000000', replay_lsn='0/4000000', replay_paused=False,
                                                    last_replay_seconds=1.5)]),
         ('FROM pg_settings', [dict(dict(source='default', boot_val=None), **row)
@@ -79,8 +85,10 @@ def test_primary(monkeypatch, check_mode):
     assert not result.failed
     assert (r['reachable'], r['role'], r['in_recovery']) == (True, 'primary', False)
     assert (r['server_version'], r['server_version_num']) == ('15.4', 150004)
-    assert (r['system_identifier'], r['timeline'], r['received_tli']) == ('7441234567890123456', 3, None)
-    assert r['current_lsn'] == '0/3000148'
+    # the timeline the primary writes (4), not its last checkpoint's (3), and where that timeline began
+    assert (r['system_identifier'], r['timeline'], r['received_tli']) == ('7441234567890123456', 4, None)
+    assert (r['current_lsn'], r['timeline_start_lsn']) == ('0/3000148', '0/70000A0')
+    assert [s for s in server.statements if 'pg_read_file' in s] == ["SELECT pg_read_file('pg_wal/00000004.history') AS history"]
     assert (r['receive_lsn'], r['replay_lsn'], r['replay_paused']) == (None, None, None)
     assert r['settings'] == dict(wal_log_hints=True, data_checksums=False, full_page_writes=True, wal_level='replica',
                                  synchronous_standby_names='ANY 1 (pg2, pg3)', primary_conninfo='',
@@ -116,7 +124,8 @@ def test_standby(monkeypatch):
     r = run(monkeypatch, server).result
     assert (r['role'], r['in_recovery'], r['current_lsn']) == ('standby', True, None)
     assert (r['receive_lsn'], r['replay_lsn'], r['replay_paused']) == ('0/5000000', '0/4000000', False)
-    assert (r['timeline'], r['received_tli']) == (3, 3)
+    assert (r['timeline'], r['received_tli'], r['timeline_start_lsn']) == (3, 3, None)
+    assert not any('pg_read_file' in s for s in server.statements)
     assert r['wal_receiver']['conninfo'] == 'user=replicator password=******** host=pg1 port=5432'
     assert r['wal_receiver']['sender_host'] == 'pg1' and r['wal_receiver']['flushed_lsn'] == '0/5000000'
     assert r['settings']['primary_conninfo'] == 'host=pg1 user=replicator password=******** application_name=pg2'
@@ -376,3 +385,28 @@ def test_bad_arguments(monkeypatch, args, message):
     result = run(monkeypatch, server, **args)
     assert result.failed and message in result.result['msg']
     assert server.statements == []
+
+
+@pytest.mark.parametrize('timeline, history, start, warning', [
+    (1, AssertionError('no history file on timeline 1'), None, None),
+    (2, '1\t0/5000148\tno recovery target specified\n', '0/5000148', None),
+    (0x1A, '# comment\n1\t0/5000148\tx\n\n25\t1/A0\ty\n', '1/A0', None),
+    # no pg_read_server_files; the file removed; a file that is not a history file: the rest is still read
+    (2, FakePgError('permission denied for function pg_read_file', pgcode='42501'), None,
+     'the start of timeline 2 not gathered from pg_wal/00000002.history: permission denied for function pg_read_file'),
+    (3, FakePgError('could not open file "pg_wal/00000003.history" for reading: No such file or directory',
+                    pgcode='58P01'), None, 'No such file or directory'),
+    (2, 'garbage\n', None, "not a timeline history line: 'garbage'"),
+])
+def test_timeline_start_of_a_primary(monkeypatch, timeline, history, start, warning):
+    server = server_for(timeline=timeline, history=history)
+    result = run(monkeypatch, server)
+    assert not result.failed
+    assert (result.result['timeline'], result.result['timeline_start_lsn']) == (timeline, start)
+    warnings = [w for w in result.warnings if 'start of timeline' in w]
+    if warning is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warning in warnings[0]
+    # a failed read of the history file does not lose what comes after it
+    assert result.result['replication_slots'] == [SLOT]
