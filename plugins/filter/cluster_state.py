@@ -51,7 +51,8 @@ RETURN = r"""
 _value:
   description:
     - C(nodes) (per member - state, streaming_from, configured_upstream, timeline (the WAL receiver's C(received_tli)
-      for a streaming standby, else the latest checkpoint's or restartpoint's), lsn, replicas (application
+      for a streaming standby, the timeline a primary writes, else the latest checkpoint's or restartpoint's), timeline_start_lsn (where
+      a primary's timeline began, from its history file; null otherwise or when not known), lsn, replicas (application
       names streaming from it), in_recovery), C(primaries) (members in state primary), C(lost_slots) (list of
       C(on), C(slot_name), C(member); C(member) is null for a slot of no member), C(idle_slots) (the same keys and
       C(held_mb), null when not known), C(table) (one text line per member, with a header line, then one line per
@@ -119,6 +120,7 @@ def _node(result, members_by_address):
         # after failovers; while it streams, the timeline it receives is the one it is on.
         'timeline': (receiver.get('received_tli') if state == 'standby' and streaming else None) or result.get('timeline'),
         'lsn': max(positions) if positions else None,
+        'timeline_start_lsn': _lsn_int(result.get('timeline_start_lsn')) if state == 'primary' else None,
         'replicas': sorted(r.get('application_name') for r in (result.get('replicas') or [])
                            if r.get('state') == 'streaming'),
         'can_rewind': result.get('can_rewind'),
@@ -211,6 +213,62 @@ def follow_plan(state, new_primary):
             'nothing_to_do': not old and not followers and nodes[new_primary]['state'] == 'primary'}
 
 
+def slot_restart(infos, host, slot):
+    """The restart_lsn (int) of slot on host, from host's replication_info result; None when not there or not set."""
+    for row in ((infos or {}).get(host) or {}).get('replication_slots') or []:
+        if slot and isinstance(row, dict) and row.get('slot_name') == slot:
+            return _lsn_int(row.get('restart_lsn'))
+    return None
+
+
+def _never_had_timeline(infos, topology, member, primary, timeline, start):
+    """Whether member shows that it has nothing of primary's timeline (which began at start), on its own evidence or
+    its slot's. The primary's slot for it: a restart_lsn at or before the start (created before the promotion, and no
+    WAL confirmed since). The member itself: no WAL receiver on that timeline and a last checkpoint (restartpoint) of
+    an earlier timeline, so it never replayed a checkpoint of that timeline; a standby that did may show the old
+    timeline for up to checkpoint_timeout after the switch, and is then taken to have nothing of it (the cost is a
+    refused failover, or a rewind that finds nothing to do). A forked standby's own confirmation can move the slot past
+    the start (it reports its flush position on the old timeline), so the slot alone does not show it."""
+    restart = slot_restart(infos, primary, (topology.get('slot_name') or {}).get(member))
+    if restart is not None and restart <= start:
+        return True
+    info = (infos or {}).get(member) or {}
+    received, checkpoint = info.get('received_tli'), info.get('timeline')
+    return (received is None or received < timeline) and checkpoint is not None and checkpoint < timeline
+
+
+def holds_timeline(nodes, infos, topology, member, primary):
+    """Whether member may hold WAL of primary's current timeline (it began at the primary's timeline_start_lsn).
+
+    Not when it shows it never had any of it (_never_had_timeline); else by its position: past the start, it may hold
+    the timeline (or be ahead on the old one), so it is taken to hold it. True when the start is not known."""
+    start, timeline = nodes[primary].get('timeline_start_lsn'), nodes[primary].get('timeline')
+    if start is None or timeline is None:
+        return True
+    if _never_had_timeline(infos, topology, member, primary, timeline, start):
+        return False
+    position = nodes[member].get('lsn')
+    return position is None or position > start
+
+
+def standby_forked(state, infos, topology, member, upstream):
+    """Whether member, a running standby, forked from upstream, a running primary: it is past the position where
+    upstream's timeline began and shows that it never had any of that timeline (_never_had_timeline), so its WAL past
+    that position is of the old timeline. Such a standby cannot stream from upstream until it is rewound."""
+    try:
+        nodes = state['nodes']
+    except (KeyError, TypeError):
+        raise AnsibleFilterError('standby_forked: the input must be the output of cluster_state')
+    node, up = nodes.get(member), nodes.get(upstream)
+    if not node or not up or node['state'] != 'standby' or up['state'] != 'primary':
+        return False
+    start, timeline = up.get('timeline_start_lsn'), up.get('timeline')
+    if start is None or timeline is None or node.get('lsn') is None or node['lsn'] <= start \
+            or node.get('streaming_from') == upstream:
+        return False
+    return _never_had_timeline(infos, topology or {}, member, upstream, timeline, start)
+
+
 def slots_to_keep(state, infos, host, leaving, slot_names, prefix='pgstream_'):
     """The prefix slots on host (from its replication_info result) to keep when host follows a new primary.
 
@@ -236,4 +294,5 @@ def slots_to_keep(state, infos, host, leaving, slot_names, prefix='pgstream_'):
 
 class FilterModule(object):
     def filters(self):
-        return {'cluster_state': cluster_state, 'follow_plan': follow_plan, 'slots_to_keep': slots_to_keep}
+        return {'cluster_state': cluster_state, 'follow_plan': follow_plan, 'slots_to_keep': slots_to_keep,
+                'standby_forked': standby_forked}

@@ -17,6 +17,7 @@ from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
+from ansible_collections.pgstream.replication.plugins.filter.cluster_state import holds_timeline
 from ansible_collections.pgstream.replication.plugins.filter.cluster_topology import (
     default_application_name, quote_standby_name)
 from ansible_collections.pgstream.replication.plugins.module_utils.lsn import format_lsn, parse_lsn
@@ -673,8 +674,8 @@ def _old_primary_slot(old, new, infos, topology, keep):
 
 
 def _unfinished_failover(nodes, members, primaries):
-    """(old primary, standbys left behind) when an earlier failover promoted the one running primary and its standbys
-    did not follow (they could not connect, or the run was interrupted), else None.
+    """The old primary and the standbys left behind when an earlier failover promoted the one running primary and its
+    standbys did not follow (they could not connect, or the run was interrupted), else None.
 
     Seen as: a running standby that streams from nobody and is still configured for another member, which does not
     run. Its old upstream is the old primary. A cut-off primary's standbys are configured for that primary itself."""
@@ -686,7 +687,36 @@ def _unfinished_failover(nodes, members, primaries):
               and (nodes.get(nodes[m]['configured_upstream']) or {}).get('state') not in ('primary', 'standby')]
     if not behind:
         return None
-    return nodes[behind[0]]['configured_upstream'], behind
+    old = nodes[behind[0]]['configured_upstream']
+    return dict(old=old, behind=behind,
+                why='%s %s still configured for %s (%s) and %s from nobody'
+                    % (', '.join(behind), 'is' if len(behind) == 1 else 'are', old, nodes[old]['state'] if old in nodes
+                       else 'unknown', 'streams' if len(behind) == 1 else 'stream'))
+
+
+def _newer_primary(nodes, infos, topology, members, primaries, inventory_primary):
+    """The old primary and the standbys left behind when the one running primary, with no standby streaming from it,
+    is on a timeline no running standby holds anything of, else None.
+
+    An earlier failover promoted it and its followers were repointed at it but never streamed (the run was
+    interrupted, or they could not stream): they are configured for it, as a cut-off primary's standbys are, but a
+    cut-off primary's standbys hold its timeline. Promoting one of them would lose every commit of that timeline.
+    The old primary is the member that does not run (the inventory's primary first); None when every member runs."""
+    if len(primaries) != 1:
+        return None
+    new = primaries[0]
+    start = nodes[new].get('timeline_start_lsn')
+    if start is None or nodes[new].get('replicas'):
+        return None
+    standbys = [m for m in members if m != new and nodes[m]['state'] == 'standby']
+    if not standbys or any(holds_timeline(nodes, infos, topology, m, new) for m in standbys):
+        return None
+    down = [m for m in members if m != new and nodes[m]['state'] not in ('primary', 'standby')]
+    old = inventory_primary if inventory_primary in down else (down[0] if down else None)
+    return dict(old=old, behind=standbys, timeline=nodes[new].get('timeline'), start=format_lsn(start),
+                why='%s %s nothing of its timeline %s, which began at %s'
+                    % (', '.join(standbys), 'holds' if len(standbys) == 1 else 'hold', nodes[new].get('timeline'),
+                       format_lsn(start)))
 
 
 def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None, old_primary_slot=True):
@@ -720,12 +750,21 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     if not candidates_old:
         raise AnsibleFilterError('failover_plan: cannot tell the old primary (no primary running, configured or in the inventory)')
     old = candidates_old[0]
-    unfinished = _unfinished_failover(nodes, members, primaries)
+    unfinished = (_unfinished_failover(nodes, members, primaries)
+                  or _newer_primary(nodes, infos, topology, members, primaries, inventory_primary))
+    if unfinished and unfinished['old'] is None:
+        return dict(old_primary=None, old_state='unknown', new_primary=None, followers=[], choice=None, ok=False,
+                    old_primary_slot=None, old_primary_slot_note=None, finishing=None, rewind_first=[],
+                    refused=('failover refused, nothing was changed: %s runs as the primary and %s: promoting a standby '
+                             'would lose every commit of that timeline, and every member runs, so there is no old '
+                             'primary to replace. Point the standbys at %s with rejoin.yml -e node=<standby>.'
+                             % (primaries[0], unfinished['why'], primaries[0])))
     if unfinished:
-        old = unfinished[0]
+        old = unfinished['old']
     old_node = nodes.get(old) or {}
     plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
-                choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None, finishing=None)
+                choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None, finishing=None,
+                rewind_first=[])
     replicas = old_node.get('replicas') or []
     if old_node.get('state') == 'primary' and replicas and not force:
         plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
@@ -748,20 +787,16 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
         new = primaries[0]
         if named and named != new:
             plan['refused'] = ('failover refused, nothing was changed: %s already runs as the primary (promoted by an '
-                               'earlier failover?) and %s is still configured for %s; run without target to point the '
-                               'standbys at %s, then switchover.yml -e target=%s'
-                               % (new, ', '.join(unfinished[1]), old, new, named))
+                               'earlier failover?) and %s; run without target to point the standbys at %s, then '
+                               'switchover.yml -e target=%s' % (new, unfinished['why'], new, named))
             return plan
         slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
         plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,
                     followers=[m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
                                and nodes[m].get('streaming_from') not in others],
-                    finishing=('%s already runs as the primary (promoted by an earlier failover?), and %s %s still '
-                               'configured for %s (%s) and %s from nobody: this run points the standbys at %s, and '
-                               'stops or promotes nobody' % (new, ', '.join(unfinished[1]),
-                                                             'is' if len(unfinished[1]) == 1 else 'are', old,
-                                                             plan['old_state'],
-                                                             'streams' if len(unfinished[1]) == 1 else 'stream', new)))
+                    finishing=('%s already runs as the primary (promoted by an earlier failover?), and %s: this run '
+                               'points the standbys at %s, and stops or promotes nobody'
+                               % (new, unfinished['why'], new)))
         return plan
     # The old primary is stopped before the promotion when it still runs (cut off, or forced).
     choice = failover_candidate(dict(infos or {}, **{old: {}}), old, [m for m in members if m != old],
@@ -773,9 +808,13 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     new = choice['candidate']
     # The old primary's other standbys: streaming from it, configured for it, or not streaming at all.
     slot, note = _old_primary_slot(old, new, infos or {}, topology, old_primary_slot)
-    plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note,
-                followers=[m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
-                           and nodes[m].get('streaming_from') not in others])
+    followers = [m for m in members if m not in (old, new) and nodes[m]['state'] == 'standby'
+                 and nodes[m].get('streaming_from') not in others]
+    # A follower with more WAL than the candidate (a named target behind it, forced) holds WAL of the old timeline
+    # past where the candidate's timeline will begin: it cannot stream from it until it is rewound.
+    position = nodes[new].get('lsn')
+    plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note, followers=followers,
+                rewind_first=[m for m in followers if position is not None and (nodes[m].get('lsn') or 0) > position])
     return plan
 
 

@@ -5,7 +5,7 @@ from __future__ import absolute_import, division, print_function
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state
+from ansible_collections.pgstream.replication.plugins.filter.cluster_state import cluster_state, standby_forked
 from ansible_collections.pgstream.replication.plugins.filter.switchover_checks import failover_plan
 
 __metaclass__ = type
@@ -23,10 +23,16 @@ def primary(replicas=()):
             'settings': {'primary_conninfo': None}}
 
 
-def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240):
-    """A standby configured for upstream; its WAL receiver streams only when streaming (the upstream is dead)."""
-    return {'reachable': True, 'in_recovery': True, 'timeline': 1, 'receive_lsn': lsn, 'replay_lsn': lsn,
-            'wal_receiver': {'status': 'streaming', 'sender_host': TOPO['host'][upstream]} if streaming else None,
+def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240, timeline=1, received_tli=None):
+    """A standby configured for upstream; its WAL receiver streams only when streaming (the upstream is dead).
+    timeline: its last restartpoint's; received_tli: that of a WAL receiver that runs without streaming."""
+    receiver = None
+    if streaming:
+        receiver = {'status': 'streaming', 'sender_host': TOPO['host'][upstream], 'received_tli': timeline}
+    elif received_tli is not None:
+        receiver = {'status': 'waiting', 'sender_host': TOPO['host'][upstream], 'received_tli': received_tli}
+    return {'reachable': True, 'in_recovery': True, 'timeline': timeline, 'receive_lsn': lsn, 'replay_lsn': lsn,
+            'received_tli': receiver['received_tli'] if receiver else None, 'wal_receiver': receiver,
             'settings': {'primary_conninfo': 'user=replicator host=%s port=5432' % TOPO['host'][upstream],
                          'max_slot_wal_keep_size': slot_limit},
             'replicas': []}
@@ -174,8 +180,8 @@ def test_an_unfinished_failover_is_finished_not_redone(infos, kw, old, old_state
     ({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)},
      {'fenced': 'pg1', 'named': 'pg3'},
      'failover refused, nothing was changed: pg2 already runs as the primary (promoted by an earlier failover?) and '
-     'pg3 is still configured for pg1; run without target to point the standbys at pg2, then switchover.yml -e '
-     'target=pg3'),
+     'pg3 is still configured for pg1 (unreachable) and streams from nobody; run without target to point the standbys '
+     'at pg2, then switchover.yml -e target=pg3'),
 ])
 def test_an_unfinished_failover_refused(infos, kw, message):
     result = plan(infos, **kw)
@@ -195,6 +201,98 @@ def test_not_an_unfinished_failover(infos):
     assert plan(infos, fenced='pg1')['finishing'] is None
 
 
+def newer(replicas=(), slots=(), start='0/5000000'):
+    """pg2 promoted by an earlier failover at 0/5000000 (timeline 2), with the slots it made for its followers before
+    pg_promote(): their restart_lsn is its last restartpoint, before the switch, until a follower streams through it."""
+    return dict(promoted(replicas), timeline_start_lsn=start,
+                replication_slots=[{'slot_name': 'pgstream_' + m, 'restart_lsn': lsn, 'active': False}
+                                   for m, lsn in slots])
+
+
+@pytest.mark.parametrize('infos, kw, old, old_state, followers, finishing', [
+    # pg3 was repointed at pg2 and the run stopped before it streamed: its slot on pg2 never moved past the switch
+    ({'pg1': UNREACHABLE, 'pg2': newer(slots=[('pg3', '0/4F00000')]), 'pg3': standby('pg2'),
+      'pg4': standby('pg3', streaming=True)}, {'fenced': 'pg1'}, 'pg1', 'unreachable', ['pg3'],
+     'pg2 already runs as the primary (promoted by an earlier failover?), and pg3, pg4 hold nothing of its timeline 2, '
+     'which began at 0/5000000: this run points the standbys at pg2, and stops or promotes nobody'),
+    # pg3 is ahead of pg2 on the old timeline (a forced, lagging target): by its position alone it might hold pg2's
+    # timeline, but pg2's slot for it says it never streamed from pg2
+    ({'pg1': STOPPED, 'pg2': newer(slots=[('pg3', '0/4F00000'), ('pg4', '0/4F00000')]), 'pg3': standby('pg2', '0/5800000'),
+      'pg4': standby('pg2', '0/5800000')}, {}, 'pg1', 'stopped', ['pg3', 'pg4'], 'pg3, pg4 hold nothing of its timeline 2'),
+    # pg3 ahead on the old timeline and its slot moved to its own position by its confirmations (as seen on the demo):
+    # its restartpoint and WAL receiver on timeline 1 show it has nothing of timeline 2
+    ({'pg1': UNREACHABLE, 'pg2': newer(slots=[('pg3', '0/5800000')]), 'pg3': standby('pg2', '0/5800000', received_tli=1),
+      'pg4': standby('pg3', streaming=True)}, {'fenced': 'pg1'}, 'pg1', 'unreachable', ['pg3'],
+     'pg3, pg4 hold nothing of its timeline 2'),
+    # no slot on pg2 for them: their positions, at or before the switch
+    ({'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2', '0/5000000'), 'pg4': standby('pg2', '0/4000000')},
+     {'fenced': 'pg1', 'named': 'pg2'}, 'pg1', 'unreachable', ['pg3', 'pg4'], 'pg3, pg4 hold nothing of its timeline 2'),
+    # the inventory's primary is the old one when more than one member is down
+    ({'pg1': STOPPED, 'pg2': newer(), 'pg3': standby('pg2', '0/5000000'), 'pg4': UNREACHABLE}, {}, 'pg1', 'stopped',
+     ['pg3'], 'pg3 holds nothing of its timeline 2'),
+])
+def test_a_failover_whose_followers_never_streamed_is_finished_not_redone(infos, kw, old, old_state, followers, finishing):
+    """Without this, the running pg2 was taken for a cut-off old primary: stopped, and pg3 promoted in its place,
+    losing every commit of pg2's timeline."""
+    result = plan(infos, **kw)
+    assert result['ok'] is True and result['refused'] is None, result['refused']
+    assert (result['old_primary'], result['old_state'], result['new_primary'], result['followers']) == \
+        (old, old_state, 'pg2', followers)
+    assert finishing in result['finishing']
+    assert result['choice'] is None
+
+
+def on2(lsn='0/5000000', **kw):
+    """A standby of pg2 that replayed a checkpoint of pg2's timeline 2 (its last restartpoint is on it)."""
+    return standby('pg2', lsn, timeline=2, **kw)
+
+
+@pytest.mark.parametrize('infos', [
+    # a cut-off primary whose standbys streamed from it on its timeline: its slots for them moved past the switch,
+    # and their last restartpoints are on timeline 2
+    {'pg1': UNREACHABLE, 'pg2': newer(slots=[('pg3', '0/5000100'), ('pg4', '0/5000100')]), 'pg3': on2('0/5000100'),
+     'pg4': on2('0/5000100')},
+    # without slots, a standby on timeline 2 past the switch holds the timeline
+    {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': on2('0/5000001'), 'pg4': on2('0/4000000')},
+    # a slot without restart_lsn (never used) says nothing: the standby's own timeline and position decide
+    {'pg1': UNREACHABLE, 'pg2': newer(slots=[('pg3', None), ('pg4', None)]), 'pg3': on2('0/5000001'),
+     'pg4': on2('0/4000000')},
+    # a restartpoint still on timeline 1, but a WAL receiver on timeline 2 (it lost its connection since)
+    {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2', '0/5000001', received_tli=2), 'pg4': on2('0/4000000')},
+    # a standby whose position is not known
+    {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': dict(on2(), receive_lsn=None, replay_lsn=None), 'pg4': on2('0/4000000')},
+    # where the timeline began is not known (timeline 1, or the history file could not be read)
+    {'pg1': UNREACHABLE, 'pg2': newer(start=None), 'pg3': standby('pg2'), 'pg4': standby('pg2')},
+])
+def test_a_cut_off_primary_on_a_later_timeline_is_failed_over(infos):
+    result = plan(infos, fenced='pg1')
+    assert result['ok'] is True and result['finishing'] is None
+    assert result['old_primary'] == 'pg2' and result['new_primary'] in ('pg3', 'pg4')
+
+
+@pytest.mark.parametrize('infos, kw, message', [
+    # every member runs: no old primary to replace, and failing over would lose pg2's timeline
+    ({'pg1': standby('pg2', '0/5000000'), 'pg2': newer(), 'pg3': standby('pg2'), 'pg4': standby('pg2')}, {},
+     'failover refused, nothing was changed: pg2 runs as the primary and pg1, pg3, pg4 hold nothing of its timeline 2, '
+     'which began at 0/5000000: promoting a standby would lose every commit of that timeline, and every member runs, '
+     'so there is no old primary to replace. Point the standbys at pg2 with rejoin.yml -e node=<standby>.'),
+    # another target named
+    ({'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2'), 'pg4': standby('pg2')}, {'fenced': 'pg1', 'named': 'pg3'},
+     'pg2 already runs as the primary (promoted by an earlier failover?) and pg3, pg4 hold nothing of its timeline 2, '
+     'which began at 0/5000000; run without target to point the standbys at pg2, then switchover.yml -e target=pg3'),
+    # forced: still no
+    ({'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2'), 'pg4': standby('pg2')},
+     {'fenced': 'pg1', 'named': 'pg3', 'force': True}, 'run without target to point the standbys at pg2'),
+    # the old primary still needs the acknowledgement when it cannot be reached
+    ({'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2'), 'pg4': standby('pg2')}, {},
+     'pg1 cannot be reached, so this run cannot make sure it is not running'),
+])
+def test_a_failover_whose_followers_never_streamed_refused(infos, kw, message):
+    result = plan(infos, **kw)
+    assert result['ok'] is False and message in result['refused'], result['refused']
+    assert (result['new_primary'], result['followers']) == (None, [])
+
+
 @pytest.mark.parametrize('state, infos, topo, kw, message', [
     ({'nodes': {}}, {}, TOPO, {}, 'the input must be the result of cluster_state'),
     ({'nodes': {}, 'primaries': []}, {}, TOPO, {}, 'pg1 has no entry in the cluster state'),
@@ -206,3 +304,55 @@ def test_not_an_unfinished_failover(infos):
 def test_bad_input(state, infos, topo, kw, message):
     with pytest.raises(AnsibleFilterError, match=message):
         failover_plan(state, infos, topo, **kw)
+
+
+def forked_infos(pg3_lsn='0/5800000', restart='0/4F00000', start='0/5000000', pg3_streaming=False, **pg3):
+    """pg2 promoted at 0/5000000 while pg3, ahead of it on the old timeline, was repointed at it and never streamed."""
+    pg2 = newer(slots=[('pg3', restart)] if restart is not False else [], start=start)
+    return {'pg1': UNREACHABLE, 'pg2': pg2, 'pg3': standby('pg2', pg3_lsn, streaming=pg3_streaming, **pg3),
+            'pg4': standby('pg3', streaming=True)}
+
+
+@pytest.mark.parametrize('infos, member, upstream, forked', [
+    # its slot on pg2 never moved past the switch
+    (forked_infos(), 'pg3', 'pg2', True),
+    # seen on the demo after a forced failover: pg3's WAL receiver got timeline 1 from pg2 up to the switch and waits;
+    # its confirmations moved the slot to its own (forked) position, past the switch. Its restartpoint is on timeline 1.
+    (forked_infos(restart='0/5800000', received_tli=1), 'pg3', 'pg2', True),
+    # no slot, restartpoint on timeline 1
+    (forked_infos(restart=False), 'pg3', 'pg2', True),
+    # at or before the switch: it can stream from pg2 as it is
+    (forked_infos(pg3_lsn='0/5000000'), 'pg3', 'pg2', False),
+    # on timeline 2 (its restartpoint, or its WAL receiver), with its slot past the switch or no slot
+    (forked_infos(restart='0/5000100', timeline=2), 'pg3', 'pg2', False),
+    (forked_infos(restart=False, timeline=2), 'pg3', 'pg2', False),
+    (forked_infos(restart=None, received_tli=2), 'pg3', 'pg2', False),
+    # no history read
+    (forked_infos(start=None), 'pg3', 'pg2', False),
+    # it streams from pg2
+    (forked_infos(pg3_streaming=True, timeline=2), 'pg3', 'pg2', False),
+    # not a running standby, not a primary
+    (forked_infos(), 'pg1', 'pg2', False),
+    (forked_infos(), 'pg4', 'pg3', False),
+    (forked_infos(), 'pg3', 'pg9', False),
+])
+def test_standby_forked(infos, member, upstream, forked):
+    assert standby_forked(cluster_state(infos, TOPO), infos, TOPO, member, upstream) is forked
+
+
+def test_standby_forked_bad_input():
+    with pytest.raises(AnsibleFilterError, match='the input must be the output of cluster_state'):
+        standby_forked(None, {}, TOPO, 'pg3', 'pg2')
+
+
+@pytest.mark.parametrize('infos, kw, new, rewind_first', [
+    # the standby with the most WAL is promoted: nobody is ahead of it
+    (dead(pg2='0/6000000'), {'fenced': 'pg1'}, 'pg2', []),
+    (dead(pg3='0/5000000'), {'fenced': 'pg1', 'named': 'pg2'}, 'pg2', []),
+    # a named target behind pg2, forced: pg2 has WAL of the old timeline past where pg3's will begin
+    (dead(pg2='0/6000000'), {'fenced': 'pg1', 'named': 'pg3', 'force': True}, 'pg3', ['pg2']),
+])
+def test_followers_ahead_of_the_candidate_are_rewound_first(infos, kw, new, rewind_first):
+    result = plan(infos, **kw)
+    assert result['ok'] is True and result['new_primary'] == new
+    assert result['rewind_first'] == rewind_first
