@@ -222,19 +222,21 @@ def slot_restart(infos, host, slot):
 
 
 def _never_had_timeline(infos, topology, member, primary, timeline, start):
-    """Whether member shows that it has nothing of primary's timeline (which began at start), on its own evidence or
-    its slot's. The primary's slot for it: a restart_lsn at or before the start (created before the promotion, and no
-    WAL confirmed since). The member itself: no WAL receiver on that timeline and a last checkpoint (restartpoint) of
-    an earlier timeline, so it never replayed a checkpoint of that timeline; a standby that did may show the old
-    timeline for up to checkpoint_timeout after the switch, and is then taken to have nothing of it (the cost is a
-    refused failover, or a rewind that finds nothing to do). A forked standby's own confirmation can move the slot past
-    the start (it reports its flush position on the old timeline), so the slot alone does not show it."""
+    """Whether member shows that it has nothing of primary's timeline (which began at start), by its slot or its own
+    WAL. The primary's slot for it: a restart_lsn at or before the start (created before the promotion, and nothing
+    confirmed since). Its own WAL: no WAL receiver on that timeline (or a later one), and no segment file of it (or of
+    a later one) in its pg_wal (replication_info's wal_timelines; the WAL receiver names the files it writes after the
+    timeline it streams). A forked standby's own confirmations move its slot past the start (it reports its flush
+    position on the old timeline), so the slot alone does not show it; its last restartpoint's timeline lags behind
+    for up to checkpoint_timeout on a standby that did replay the new timeline, so that does not either."""
     restart = slot_restart(infos, primary, (topology.get('slot_name') or {}).get(member))
     if restart is not None and restart <= start:
         return True
     info = (infos or {}).get(member) or {}
-    received, checkpoint = info.get('received_tli'), info.get('timeline')
-    return (received is None or received < timeline) and checkpoint is not None and checkpoint < timeline
+    received, timelines = info.get('received_tli'), info.get('wal_timelines')
+    if timelines is None or (received is not None and received >= timeline):
+        return False
+    return all(t < timeline for t in timelines)
 
 
 def holds_timeline(nodes, infos, topology, member, primary):
@@ -254,7 +256,8 @@ def holds_timeline(nodes, infos, topology, member, primary):
 def standby_forked(state, infos, topology, member, upstream):
     """Whether member, a running standby, forked from upstream, a running primary: it is past the position where
     upstream's timeline began and shows that it never had any of that timeline (_never_had_timeline), so its WAL past
-    that position is of the old timeline. Such a standby cannot stream from upstream until it is rewound."""
+    that position is of the old timeline. Such a standby cannot stream from upstream until it is rewound. False when
+    that is not known (no history file, no position, neither a slot nor the standby's WAL timelines read)."""
     try:
         nodes = state['nodes']
     except (KeyError, TypeError):

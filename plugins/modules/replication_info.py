@@ -151,6 +151,16 @@ current_lsn:
   returned: always
   type: str
   sample: 0/3000148
+wal_timelines:
+  description:
+    - On a standby, the timelines of the WAL segment files in its C(pg_wal) (C(pg_ls_waldir())), in order. A standby
+      that received or replayed WAL of a timeline has a segment of it (the WAL receiver names the files it writes
+      after the timeline it streams).
+    - Null on a primary, and when C(pg_ls_waldir()) cannot be run (it needs a superuser or C(pg_monitor)), with a warning.
+  returned: always
+  type: list
+  elements: int
+  sample: [1, 2]
 receive_lsn:
   description: C(pg_last_wal_receive_lsn()) on a standby, null on a primary.
   returned: always
@@ -302,12 +312,15 @@ PRIMARY_BASE_LSN = 'pg_current_wal_lsn()'
 PRIMARY_SQL = ("SELECT pg_current_wal_lsn()::text AS current_lsn, "
                "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint AS timeline")
 HISTORY_SQL = 'SELECT pg_read_file(%s) AS history'
+WAL_TIMELINES_SQL = ("SELECT DISTINCT ('x' || substr(name, 1, 8))::bit(32)::bigint AS timeline FROM pg_ls_waldir() "
+                     "WHERE name ~ '^[0-9A-F]{24}$' ORDER BY 1")
 STANDBY_BASE_LSN = 'COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())'
 
 
 def empty_result():
     return dict(changed=False, reachable=False, role=None, in_recovery=None, server_version=None,
                 server_version_num=None, system_identifier=None, timeline=None, timeline_start_lsn=None, received_tli=None,
+                wal_timelines=None,
                 current_lsn=None, receive_lsn=None, replay_lsn=None, replay_paused=None, last_replay_seconds=None,
                 settings=dict((name, None) for name in ALL_SETTINGS),
                 can_rewind=None, replicas=[], wal_receiver=None, replication_slots=[], controldata=None,
@@ -454,6 +467,8 @@ class Gatherer:
                                     'pg_is_wal_replay_paused() AS replay_paused, '
                                     'EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8 AS last_replay_seconds')
             result.update(row)
+            rows = self.optional('WAL timelines', WAL_TIMELINES_SQL)
+            result['wal_timelines'] = None if rows is None else [int(r['timeline']) for r in rows]
         else:
             row = self.ql.fetch_one(PRIMARY_SQL)
             result['current_lsn'] = row['current_lsn']

@@ -23,9 +23,11 @@ def primary(replicas=()):
             'settings': {'primary_conninfo': None}}
 
 
-def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240, timeline=1, received_tli=None):
+def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240, timeline=1, received_tli=None,
+            wal_timelines=None):
     """A standby configured for upstream; its WAL receiver streams only when streaming (the upstream is dead).
-    timeline: its last restartpoint's; received_tli: that of a WAL receiver that runs without streaming."""
+    timeline: its last restartpoint's; received_tli: that of a WAL receiver that runs without streaming;
+    wal_timelines: those of its WAL segment files (1 up to timeline by default, False for not known)."""
     receiver = None
     if streaming:
         receiver = {'status': 'streaming', 'sender_host': TOPO['host'][upstream], 'received_tli': timeline}
@@ -33,6 +35,8 @@ def standby(upstream, lsn='0/5000000', streaming=False, slot_limit=10240, timeli
         receiver = {'status': 'waiting', 'sender_host': TOPO['host'][upstream], 'received_tli': received_tli}
     return {'reachable': True, 'in_recovery': True, 'timeline': timeline, 'receive_lsn': lsn, 'replay_lsn': lsn,
             'received_tli': receiver['received_tli'] if receiver else None, 'wal_receiver': receiver,
+            'wal_timelines': (list(range(1, timeline + 1)) if wal_timelines is None
+                              else None if wal_timelines is False else wal_timelines),
             'settings': {'primary_conninfo': 'user=replicator host=%s port=5432' % TOPO['host'][upstream],
                          'max_slot_wal_keep_size': slot_limit},
             'replicas': []}
@@ -259,6 +263,12 @@ def on2(lsn='0/5000000', **kw):
      'pg4': on2('0/4000000')},
     # a restartpoint still on timeline 1, but a WAL receiver on timeline 2 (it lost its connection since)
     {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2', '0/5000001', received_tli=2), 'pg4': on2('0/4000000')},
+    # a restartpoint still on timeline 1 and no WAL receiver, but segments of timeline 2 (seen in the failover
+    # scenario: a standby that streamed from the new primary for seconds, then was pointed elsewhere)
+    {'pg1': UNREACHABLE, 'pg2': newer(slots=[('pg3', '0/5000100')]),
+     'pg3': standby('pg2', '0/5000100', wal_timelines=[1, 2]), 'pg4': on2('0/4000000')},
+    # its WAL timelines not known (no pg_monitor): its position decides
+    {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': standby('pg2', '0/5000100', wal_timelines=False), 'pg4': on2('0/4000000')},
     # a standby whose position is not known
     {'pg1': UNREACHABLE, 'pg2': newer(), 'pg3': dict(on2(), receive_lsn=None, replay_lsn=None), 'pg4': on2('0/4000000')},
     # where the timeline began is not known (timeline 1, or the history file could not be read)
@@ -319,8 +329,12 @@ def forked_infos(pg3_lsn='0/5800000', restart='0/4F00000', start='0/5000000', pg
     # seen on the demo after a forced failover: pg3's WAL receiver got timeline 1 from pg2 up to the switch and waits;
     # its confirmations moved the slot to its own (forked) position, past the switch. Its restartpoint is on timeline 1.
     (forked_infos(restart='0/5800000', received_tli=1), 'pg3', 'pg2', True),
-    # no slot, restartpoint on timeline 1
+    # no slot, no segment of timeline 2
     (forked_infos(restart=False), 'pg3', 'pg2', True),
+    # a restartpoint still on timeline 1 but segments of timeline 2: it replayed some of it (seen in the failover
+    # scenario); its WAL timelines not known
+    (forked_infos(restart='0/5800000', wal_timelines=[1, 2]), 'pg3', 'pg2', False),
+    (forked_infos(restart='0/5800000', wal_timelines=False), 'pg3', 'pg2', False),
     # at or before the switch: it can stream from pg2 as it is
     (forked_infos(pg3_lsn='0/5000000'), 'pg3', 'pg2', False),
     # on timeline 2 (its restartpoint, or its WAL receiver), with its slot past the switch or no slot

@@ -40,7 +40,7 @@ HISTORY_4 = ('1\t0/3000148\tno recovery target specified\n\n'
 
 
 def server_for(num=150004, in_recovery=False, settings=None, replicas=None, receiver=None, slots=None, extra=None,
-               activity=None, ready=3, backup=False, file_settings=None, timeline=4, history=HISTORY_4):
+               activity=None, ready=3, backup=False, file_settings=None, timeline=4, history=HISTORY_4, wal_timelines=(2, 3)):
     version = '%d.%d' % (num // 10000, num % 100)
     rules = list(extra or []) + [
         ('FROM pg_stat_activity', [ACTIVITY if activity is None else activity]),
@@ -52,6 +52,8 @@ def server_for(num=150004, in_recovery=False, settings=None, replicas=None, rece
         ('FROM pg_control_checkpoint()', [dict(timeline_id=3)]),
         ('SELECT pg_current_wal_lsn()', [dict(current_lsn='0/3000148', timeline=timeline)]),
         ('SELECT pg_read_file(', history if isinstance(history, BaseException) else [dict(history=history)]),
+        ('FROM pg_ls_waldir()', wal_timelines if isinstance(wal_timelines, BaseException)
+         else [dict(timeline=t) for t in wal_timelines]),
         ('SELECT pg_last_wal_receive_lsn()', [dict(receive_lsn='0/5000000', replay_lsn='0/4000000', replay_paused=False,
                                                    last_replay_seconds=1.5)]),
         ('FROM pg_settings', [dict(dict(source='default', boot_val=None), **row)
@@ -87,7 +89,8 @@ def test_primary(monkeypatch, check_mode):
     assert (r['server_version'], r['server_version_num']) == ('15.4', 150004)
     # the timeline the primary writes (4), not its last checkpoint's (3), and where that timeline began
     assert (r['system_identifier'], r['timeline'], r['received_tli']) == ('7441234567890123456', 4, None)
-    assert (r['current_lsn'], r['timeline_start_lsn']) == ('0/3000148', '0/70000A0')
+    assert (r['current_lsn'], r['timeline_start_lsn'], r['wal_timelines']) == ('0/3000148', '0/70000A0', None)
+    assert not any('pg_ls_waldir' in s for s in server.statements)
     assert [s for s in server.statements if 'pg_read_file' in s] == ["SELECT pg_read_file('pg_wal/00000004.history') AS history"]
     assert (r['receive_lsn'], r['replay_lsn'], r['replay_paused']) == (None, None, None)
     assert r['settings'] == dict(wal_log_hints=True, data_checksums=False, full_page_writes=True, wal_level='replica',
@@ -126,6 +129,9 @@ def test_standby(monkeypatch):
     assert (r['receive_lsn'], r['replay_lsn'], r['replay_paused']) == ('0/5000000', '0/4000000', False)
     assert (r['timeline'], r['received_tli'], r['timeline_start_lsn']) == (3, 3, None)
     assert not any('pg_read_file' in s for s in server.statements)
+    assert r['wal_timelines'] == [2, 3]
+    waldir_sql = [s for s in server.statements if 'pg_ls_waldir()' in s][0]
+    assert "substr(name, 1, 8)" in waldir_sql and "name ~ '^[0-9A-F]{24}$'" in waldir_sql
     assert r['wal_receiver']['conninfo'] == 'user=replicator password=******** host=pg1 port=5432'
     assert r['wal_receiver']['sender_host'] == 'pg1' and r['wal_receiver']['flushed_lsn'] == '0/5000000'
     assert r['settings']['primary_conninfo'] == 'host=pg1 user=replicator password=******** application_name=pg2'
@@ -410,3 +416,13 @@ def test_timeline_start_of_a_primary(monkeypatch, timeline, history, start, warn
         assert len(warnings) == 1 and warning in warnings[0]
     # a failed read of the history file does not lose what comes after it
     assert result.result['replication_slots'] == [SLOT]
+
+
+def test_wal_timelines_of_a_standby_without_pg_monitor(monkeypatch):
+    server = server_for(in_recovery=True, replicas=[], slots=[],
+                        wal_timelines=FakePgError('permission denied for function pg_ls_waldir', pgcode='42501'))
+    result = run(monkeypatch, server)
+    assert not result.failed
+    assert result.result['wal_timelines'] is None
+    assert any('WAL timelines not gathered: permission denied' in w for w in result.warnings)
+    assert result.result['replication_slots'] == []
