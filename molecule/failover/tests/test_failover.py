@@ -1,6 +1,7 @@
 """Failover scenario (file order; each test leaves the state the next one starts from)."""
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'tools'))
@@ -203,3 +204,99 @@ def test_a_failover_whose_follower_could_not_connect_is_finished_by_a_second_run
     assert not sc.in_recovery(new) and sc.in_recovery(other), 'the second run promoted %s' % other
     assert sc.postmaster_start(new) == started, 'the second run restarted %s' % new
     sc.wait_for(lambda: sc.streaming_from(new) == [APP[other]], 60, '%s streaming from %s' % (other, new))
+    STATE['primary'], STATE['standby'] = new, other
+
+
+def test_a_failover_whose_follower_was_repointed_but_never_streamed_is_not_redone():
+    """pg3 rejoins, falls behind (cut off while the primary writes), and the primary is killed. pg3's startup process
+    is held (SIGSTOP), as a stand-in for a run interrupted between repointing a follower and its streaming: the failover
+    promotes the other standby, repoints pg3 at it, and fails at its deadline because pg3 does not stream. The new
+    primary takes commits. A second run must not undo the failover: pg3 is configured for the new primary, as a cut-off
+    primary's standbys are, but holds nothing of its timeline (its slot there never moved past the switch). Before,
+    the second run took the new primary for a cut-off old one, stopped it and promoted pg3 in its place, losing those
+    commits."""
+    old, new = STATE['primary'], STATE['standby']
+    sc.start_killed(PG3, NETWORK, [old, new])
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % PG3)
+    assert proc.returncode == 0, 'the rejoin of pg3 failed'
+    sc.wait_for(lambda: sc.streaming_from(old) == sorted([APP[new], APP[PG3]]), 60, 'the standbys streaming from %s' % old)
+    pg3_ip = sc.address(PG3, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG3)
+    sc.psql(old, "CREATE TABLE pg3_missed AS SELECT repeat('x', 100) AS pad FROM generate_series(1, 100)")
+    sc.wait_for(lambda: sc.psql(new, "SELECT to_regclass('pg3_missed') IS NOT NULL") == 't', 60, '%s has pg3_missed' % new)
+    sc.podman('kill', old)
+    sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3)
+    with sc.startup_process_stopped(PG3, settle=0):
+        proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % old, '-e', 'pgstream_failover_timeout=20')
+        assert proc.returncode != 0
+        assert not sc.in_recovery(new), '%s was not promoted' % new
+        assert 'host=%s' % new in sc.psql(PG3, 'SHOW primary_conninfo'), 'pg3 was not repointed'
+        assert 'does not stream from %s before the deadline' % new in proc.stdout
+        sc.psql(new, 'CREATE TABLE after_promotion AS SELECT generate_series(1, 100) AS id')
+        started = sc.postmaster_start(new)
+        proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % old, '-e', 'pgstream_failover_timeout=20',
+                                   '-e', 'pgstream_failover_promote_timeout=5')
+        assert not sc.in_recovery(new), 'the second run stopped %s' % new
+        assert sc.postmaster_start(new) == started, 'the second run restarted %s' % new
+        assert int(sc.psql(new, 'SELECT count(*) FROM after_promotion')) == 100
+        assert '%s already runs as the primary' % new in proc.stdout
+        assert '%s holds nothing of its timeline' % PG3 in proc.stdout
+        # pg3 is still held, so this run cannot finish either
+        assert proc.returncode != 0
+    sc.wait_for(lambda: sc.streaming_from(new) == [APP[PG3]], 60, 'pg3 streaming from %s' % new)
+    sc.wait_for(lambda: sc.psql(PG3, "SELECT to_regclass('after_promotion') IS NOT NULL") == 't', 60,
+                'pg3 has the commits of %s' % new)
+    assert int(sc.psql(PG3, 'SELECT count(*) FROM pg3_missed')) == 100
+    STATE['killed'] = old
+
+
+def test_a_forced_failover_to_a_standby_behind_another_rewinds_the_other():
+    """The killed node rejoins; pg3 is cut off while the primary writes, the primary is killed, and pg3 is named and
+    forced. The other standby has WAL of the old timeline past where pg3's begins: it is stopped and rewound before it
+    follows pg3 (what it had that pg3 has not is discarded, which force=true accepts). Before, it was repointed as it
+    was, never streamed, and the run failed at its deadline."""
+    killed, primary = STATE['killed'], STATE['standby']
+    sc.start_killed(killed, NETWORK, [primary, PG3])
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % killed)
+    assert proc.returncode == 0, 'the rejoin of %s failed' % killed
+    sc.wait_for(lambda: sc.streaming_from(primary) == sorted([APP[killed], APP[PG3]]), 60,
+                'the standbys streaming from %s' % primary)
+    pg3_ip = sc.address(PG3, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, PG3)
+    sc.psql(primary, 'CREATE TABLE only_before_the_fork AS SELECT generate_series(1, 100) AS id')
+    sc.wait_for(lambda: sc.psql(killed, "SELECT to_regclass('only_before_the_fork') IS NOT NULL") == 't', 60,
+                '%s has only_before_the_fork' % killed)
+    sc.podman('kill', primary)
+    sc.podman('network', 'connect', '--ip', pg3_ip, NETWORK, PG3)
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % primary, '-e', 'target=%s' % PG3, '-e', 'force=true',
+                               '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode == 0
+    assert '%s will be stopped and rewound before it follows %s' % (killed, PG3) in proc.stdout
+    assert not sc.in_recovery(PG3) and sc.in_recovery(killed)
+    sc.wait_for(lambda: sc.streaming_from(PG3) == [APP[killed]], 60, '%s streaming from pg3' % killed)
+    assert sc.psql(killed, "SELECT to_regclass('only_before_the_fork') IS NULL") == 't', \
+        'what only the old timeline had is still there'
+    STATE['standby'], STATE['dead'] = killed, primary
+
+
+def test_a_standby_whose_files_were_repointed_but_not_its_server_is_reloaded():
+    """The standby's postgresql.auto.conf names pg3, but its server still uses an earlier primary_conninfo (as after
+    a run interrupted between writing the recovery configuration and the reload). rejoin.yml finds nothing to change
+    in the files; it reloads the standby because the server's own setting names another upstream. Before, it only
+    waited for it to stream, until the deadline."""
+    node, dead = STATE['standby'], STATE['dead']
+    auto = '/var/lib/postgresql/%s/main/postgresql.auto.conf' % sc.PG_MAJOR
+    written = sc.podman('exec', node, 'cat', auto)
+    assert 'host=%s' % PG3 in written
+    stale = written.replace('host=%s' % PG3, 'host=%s' % dead)
+    for content in (stale, written):
+        subprocess.run(['podman', 'exec', '-i', '-u', 'postgres', node, 'sh', '-c', 'cat > %s' % auto],
+                       input=content + '\n', universal_newlines=True, check=True)
+        if content is stale:
+            sc.psql(node, 'SELECT pg_reload_conf()')
+            sc.wait_for(lambda: sc.streaming_from(PG3) == [], 60, '%s no longer streaming from pg3' % node)
+    assert 'host=%s' % dead in sc.psql(node, 'SHOW primary_conninfo')
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % node, '-e', 'pgstream_rejoin_timeout=60')
+    assert proc.returncode == 0
+    assert 'host=%s' % PG3 in sc.psql(node, 'SHOW primary_conninfo')
+    sc.wait_for(lambda: sc.streaming_from(PG3) == [APP[node]], 60, '%s streaming from pg3' % node)
