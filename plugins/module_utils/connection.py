@@ -27,6 +27,20 @@ SSL_MODES = ['allow', 'disable', 'prefer', 'require', 'verify-ca', 'verify-full'
 MASK = '********'
 
 
+# What a server says when it refuses these credentials or this client (so it runs and answered): trying again does
+# not help. Matched in lower case against libpq's message (the server's FATAL, or libpq's own for a missing password
+# or SSL).
+REFUSALS = ('authentication failed', 'no password supplied', 'no pg_hba.conf entry', 'pg_hba.conf rejects',
+            'does not exist', 'is not permitted to log in', 'permission denied', 'must be superuser or replication role',
+            'replication attribute', 'but ssl was required')
+
+
+def server_refused(error):
+    """Whether a failed connection's message is a refusal by a server that answered (see REFUSALS)."""
+    text = (error or '').lower()
+    return any(r in text for r in REFUSALS)
+
+
 def connection_argument_spec():
     """The connection options of every module (documented by the pgstream.replication.connection fragment)."""
     return dict(

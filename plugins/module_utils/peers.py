@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact
+from ansible_collections.pgstream.replication.plugins.module_utils.connection import server_refused
 
 try:
     import psycopg2
@@ -23,13 +24,18 @@ def peer_name(params, index):
     return '%s:%s' % (host, params.get('port') or 5432)
 
 
-def probe(conninfo, index, connect_timeout):
-    """{'peer': 'host:port', 'reachable': bool, 'in_recovery': bool or None, 'error': str or None}."""
+def probe(conninfo, index, connect_timeout, password=None):
+    """{'peer': 'host:port', 'reachable': bool, 'in_recovery': bool or None, 'error': str or None}.
+
+    ``password`` is used when the string has none. A server that answers and refuses the connection (authentication,
+    pg_hba.conf, the role: server_refused) is reachable, and whether it is a primary cannot be told."""
     try:
         params = psycopg2.extensions.parse_dsn(conninfo)
     except Exception:  # psycopg2.ProgrammingError for a malformed string
         return dict(peer='peer #%d' % (index + 1), reachable=False, in_recovery=None,
                     error='invalid connection string', invalid=True)
+    if password and not params.get('password'):
+        params['password'] = password
     secrets = [params.get('password')]
     params.setdefault('connect_timeout', str(connect_timeout))
     params.setdefault('application_name', 'pgstream.replication')
@@ -40,6 +46,7 @@ def probe(conninfo, index, connect_timeout):
         conn = psycopg2.connect(**params)
     except Exception as e:  # unreachable peers are expected during a failover
         item['error'] = redact(str(e).strip(), secrets)
+        item['reachable'] = server_refused(item['error'])
         return item
     item['reachable'] = True
     try:
@@ -59,9 +66,9 @@ def probe(conninfo, index, connect_timeout):
     return item
 
 
-def check_peers(module, peers, connect_timeout, force):
+def check_peers(module, peers, connect_timeout, force, password=None):
     """Probe every peer; fail naming the first reachable primary unless force. Returns the probe results."""
-    results = [probe(conninfo, i, connect_timeout) for i, conninfo in enumerate(peers or [])]
+    results = [probe(conninfo, i, connect_timeout, password) for i, conninfo in enumerate(peers or [])]
     for item in results:
         if item.pop('invalid', False):
             module.fail_json(msg='%s in peers is not a valid libpq connection string' % item['peer'])

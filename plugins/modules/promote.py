@@ -68,7 +68,8 @@ options:
         replication user) can be given with V(replication=true) in its string, for example
         V(host=pg1 user=replicator replication=true); it is then asked C(SHOW in_hot_standby), which needs
         PostgreSQL 14 or later on the peer.
-      - A peer that is reachable but whose role cannot be told (for example a failing query) also stops the promotion.
+      - A peer that is reachable but whose role cannot be told (for example a failing query, or a server that refuses
+        the connection - authentication, C(pg_hba.conf), the role - and so runs) also stops the promotion.
       - Treated as secrets (they may contain passwords); messages name peers as C(host:port) only. Prefer a password
         file (C(passfile=) or the C(~/.pgpass) of the user the module runs as) to a C(password=) in the string.
     type: list
@@ -79,6 +80,11 @@ options:
       - Seconds to wait for each peer connection.
     type: int
     default: 5
+  peer_password:
+    description:
+      - Password for the O(peers) whose string has no C(password=), for example the replication user's (it is then used
+        instead of a password file). Never logged.
+    type: str
   max_replay_lag_bytes:
     description:
       - Largest acceptable gap, in bytes, between the received (C(pg_last_wal_receive_lsn())) and the replayed
@@ -292,6 +298,7 @@ def argument_spec():
         timeout=dict(type='int', default=60),
         peers=dict(type='list', elements='str', default=[], no_log=True),
         peer_connect_timeout=dict(type='int', default=5),
+        peer_password=dict(type='str', no_log=True),
         max_replay_lag_bytes=dict(type='int', default=0),
         replay_wait_timeout=dict(type='int', default=60),
         checkpoint=dict(type='bool', default=True),
@@ -509,7 +516,7 @@ def main():
             result['receive_lsn'] = wait_for_receive(module, q)
         elif p['after_upstream_shutdown']:
             result['receive_lsn'], result['shutdown_checkpoint_lsn'] = wait_for_upstream_shutdown(module, q, version_num)
-        result['peers'] = check_peers(module, p['peers'], p['peer_connect_timeout'], p['force'])
+        result['peers'] = check_peers(module, p['peers'], p['peer_connect_timeout'], p['force'], p['peer_password'])
         result['replay_lag_bytes'] = wait_for_replay(module, q)
         result['promote_lsn'] = q.fetch_one('SELECT pg_last_wal_replay_lsn()::text AS lsn')['lsn']
         result['changed'] = True

@@ -141,23 +141,15 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact
 from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
-    HAS_PSYCOPG2, PSYCOPG2_IMPORT_ERROR, psycopg2)
+    HAS_PSYCOPG2, PSYCOPG2_IMPORT_ERROR, psycopg2, server_refused)
 
 if HAS_PSYCOPG2:
     import psycopg2.extras  # noqa: F401  (PhysicalReplicationConnection)
 
 
-# What a server says when it refuses these credentials or this client: trying again does not help. Matched in lower
-# case against libpq's message (the server's FATAL, or libpq's own for a missing password or SSL).
-REFUSALS = ('authentication failed', 'no password supplied', 'no pg_hba.conf entry', 'pg_hba.conf rejects',
-            'does not exist', 'is not permitted to log in', 'permission denied', 'must be superuser or replication role',
-            'replication attribute', 'but ssl was required')
-
-
 def retryable(error):
-    """Whether a failed check may pass when tried again (see REFUSALS)."""
-    text = error.lower()
-    return not any(r in text for r in REFUSALS)
+    """Whether a failed check may pass when tried again: not after a refusal by the server (server_refused)."""
+    return not server_refused(error)
 
 
 def argument_spec():

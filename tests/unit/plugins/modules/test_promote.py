@@ -275,6 +275,41 @@ def test_peer_over_a_replication_connection(monkeypatch, peer_server, refused):
     assert result['changed']
 
 
+@pytest.mark.parametrize('peer, used', [
+    ('host=pg1 user=replicator replication=true', PEER_PASSWORD),
+    ('host=pg1 user=replicator replication=true passfile=/var/lib/postgresql/.pgpass', PEER_PASSWORD),
+    ('host=pg1 user=replicator replication=true password=own-%s' % PEER_PASSWORD, 'own-%s' % PEER_PASSWORD),
+])
+def test_peer_password_is_used_for_a_peer_string_without_one(monkeypatch, peer, used):
+    server = FakeServer(in_recovery=False)
+    result, servers, run = go(monkeypatch, {'peers': [peer], 'peer_password': PEER_PASSWORD}, peers={'pg1': server})
+    assert server.connects[0]['password'] == used
+    assert result['failed'] and 'peer pg1:5432 is reachable and is a primary' in result['msg']
+
+
+@pytest.mark.parametrize('error, refused', [
+    ('FATAL:  password authentication failed for user "replicator" (%s)' % PEER_PASSWORD, True),
+    ('fe_sendauth: no password supplied', True),
+    ('FATAL:  no pg_hba.conf entry for replication connection from host "10.0.0.3", user "replicator"', True),
+    ('FATAL:  role "replicator" does not exist', True),
+    ('connection to server at "pg1" (10.0.0.1), port 5432 failed: timeout expired', False),
+    ('connection to server at "pg1" (10.0.0.1), port 5432 failed: Connection refused', False),
+    ('could not translate host name "pg1" to address: Name or service not known', False),
+])
+def test_a_peer_that_refuses_the_connection_runs_and_stops_the_promotion(monkeypatch, error, refused):
+    """A refusal comes from a running server, which may be a primary: its role cannot be told, so the promotion is
+    refused; a peer that does not answer is skipped."""
+    peers = {'pg1': FakeServer(connect_error=error)}
+    result, servers, run = go(monkeypatch, {'peers': ['host=pg1 user=replicator replication=true'],
+                                            'peer_password': PEER_PASSWORD}, peers=peers)
+    assert result['peers'][0]['reachable'] is refused and result['peers'][0]['in_recovery'] is None
+    if refused:
+        assert result['failed'] and 'peer pg1:5432 is reachable but whether it is a primary cannot be told' in result['msg']
+        assert servers[''].in_recovery is True
+    else:
+        assert result['changed'] and servers[''].in_recovery is False
+
+
 def test_invalid_peer_string(monkeypatch):
     result, servers, run = go(monkeypatch, {'peers': ["host='unterminated password=%s" % PEER_PASSWORD]})
     assert result['failed'] and 'peer #1 in peers is not a valid libpq connection string' in result['msg']
