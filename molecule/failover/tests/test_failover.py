@@ -300,3 +300,33 @@ def test_a_standby_whose_files_were_repointed_but_not_its_server_is_reloaded():
     assert proc.returncode == 0
     assert 'host=%s' % PG3 in sc.psql(node, 'SHOW primary_conninfo')
     sc.wait_for(lambda: sc.streaming_from(PG3) == [APP[node]], 60, '%s streaming from pg3' % node)
+
+
+def test_a_member_ansible_cannot_reach_that_runs_as_a_primary_stops_the_promotion(tmp_path):
+    """The killed node rejoins pg3; pg3 is killed and the other standby is promoted by hand, as a failover run does
+    that then loses it (unreachable during its promote task); Ansible cannot reach it now (its inventory address names
+    a container that does not exist), the database network can. A failover run must not promote the remaining standby
+    beside it: the candidate asks the members Ansible could not reach, other than the fenced old primary, whether they
+    run as a primary, and stops. Before, the remaining standby was promoted (two primaries). Reachable again, the next
+    run finishes the failover to the running primary."""
+    standby, dead = STATE['standby'], STATE['dead']
+    sc.start_killed(dead, NETWORK, [standby, PG3])
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % dead)
+    assert proc.returncode == 0, 'the rejoin of %s failed' % dead
+    sc.wait_for(lambda: sc.streaming_from(PG3) == sorted([APP[standby], APP[dead]]), 60, 'the standbys streaming from pg3')
+    sc.podman('kill', PG3)
+    assert sc.psql(standby, 'SELECT pg_promote()') == 't'
+    cut = tmp_path / 'cut-off.yml'
+    cut.write_text('all:\n  hosts:\n    %s:\n      ansible_host: pgs-fo-no-such-container\n      pgstream_host: %s\n'
+                   % (standby, standby))
+    proc, _recap = sc.playbook('failover', '-i', str(cut), '-e', 'fenced=%s' % PG3, '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode != 0
+    assert sc.in_recovery(dead), '%s was promoted beside the running primary %s' % (dead, standby)
+    assert 'peer %s:5432 is reachable and is a primary' % standby in proc.stdout
+    assert 'Ansible could not reach %s:5432, but %s can' % (standby, dead) in proc.stdout
+    started = sc.postmaster_start(standby)
+    proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG3, '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode == 0
+    assert '%s already runs as the primary' % standby in proc.stdout
+    assert sc.postmaster_start(standby) == started, 'the second run restarted %s' % standby
+    sc.wait_for(lambda: sc.streaming_from(standby) == [APP[dead]], 60, '%s streaming from %s' % (dead, standby))
