@@ -719,6 +719,16 @@ def _newer_primary(nodes, infos, topology, members, primaries, inventory_primary
                        format_lsn(start)))
 
 
+def _members_to_ask(nodes, members, old, new):
+    """The members the candidate asks whether they run as a primary just before it promotes (the promote module's
+    split-brain guard): those Ansible could not reach or read, other than the candidate, and other than the old primary
+    (stopped by the run, or acknowledged as fenced) unless a standby streamed from it at the read (it was alive then).
+    A reachable member was read: the plan saw its role."""
+    old_streams = any(n.get('streaming_from') == old for n in nodes.values())
+    return [m for m in members if m != new and nodes[m]['state'] in ('unreachable', 'unknown')
+            and (m != old or old_streams)]
+
+
 def failover_plan(state, infos, topology, named=None, force=False, fenced=None, priorities=None, old_primary_slot=True):
     """Every decision of failover.yml in one pass (the old primary, the refusals, the candidate, the followers, the
     slot kept for the old primary); see failover_plan.yml."""
@@ -754,7 +764,7 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
                   or _newer_primary(nodes, infos, topology, members, primaries, inventory_primary))
     if unfinished and unfinished['old'] is None:
         return dict(old_primary=None, old_state='unknown', new_primary=None, followers=[], choice=None, ok=False,
-                    old_primary_slot=None, old_primary_slot_note=None, finishing=None, rewind_first=[],
+                    old_primary_slot=None, old_primary_slot_note=None, finishing=None, rewind_first=[], ask=[],
                     refused=('failover refused, nothing was changed: %s runs as the primary and %s: promoting a standby '
                              'would lose every commit of that timeline, and every member runs, so there is no old '
                              'primary to replace. Point the standbys at %s with rejoin.yml -e node=<standby>.'
@@ -764,7 +774,7 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     old_node = nodes.get(old) or {}
     plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
                 choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None, finishing=None,
-                rewind_first=[])
+                rewind_first=[], ask=[])
     replicas = old_node.get('replicas') or []
     if old_node.get('state') == 'primary' and replicas and not force:
         plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
@@ -814,7 +824,8 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     # past where the candidate's timeline will begin: it cannot stream from it until it is rewound.
     position = nodes[new].get('lsn')
     plan.update(new_primary=new, ok=True, old_primary_slot=slot, old_primary_slot_note=note, followers=followers,
-                rewind_first=[m for m in followers if position is not None and (nodes[m].get('lsn') or 0) > position])
+                rewind_first=[m for m in followers if position is not None and (nodes[m].get('lsn') or 0) > position],
+                ask=_members_to_ask(nodes, members, old, new))
     return plan
 
 

@@ -316,10 +316,8 @@ def test_a_member_ansible_cannot_reach_that_runs_as_a_primary_stops_the_promotio
     sc.wait_for(lambda: sc.streaming_from(PG3) == sorted([APP[standby], APP[dead]]), 60, 'the standbys streaming from pg3')
     sc.podman('kill', PG3)
     assert sc.psql(standby, 'SELECT pg_promote()') == 't'
-    cut = tmp_path / 'cut-off.yml'
-    cut.write_text('all:\n  hosts:\n    %s:\n      ansible_host: pgs-fo-no-such-container\n      pgstream_host: %s\n'
-                   % (standby, standby))
-    proc, _recap = sc.playbook('failover', '-i', str(cut), '-e', 'fenced=%s' % PG3, '-e', 'pgstream_failover_timeout=60')
+    cut = cut_off_from_ansible(tmp_path, standby)
+    proc, _recap = sc.playbook('failover', '-i', cut, '-e', 'fenced=%s' % PG3, '-e', 'pgstream_failover_timeout=60')
     assert proc.returncode != 0
     assert sc.in_recovery(dead), '%s was promoted beside the running primary %s' % (dead, standby)
     assert 'peer %s:5432 is reachable and is a primary' % standby in proc.stdout
@@ -330,3 +328,28 @@ def test_a_member_ansible_cannot_reach_that_runs_as_a_primary_stops_the_promotio
     assert '%s already runs as the primary' % standby in proc.stdout
     assert sc.postmaster_start(standby) == started, 'the second run restarted %s' % standby
     sc.wait_for(lambda: sc.streaming_from(standby) == [APP[dead]], 60, '%s streaming from %s' % (dead, standby))
+    STATE['live'], STATE['follower'] = standby, dead
+
+
+def test_an_old_primary_said_to_be_fenced_that_a_standby_streams_from_is_asked(tmp_path):
+    """The primary runs and a standby streams from it, but Ansible cannot reach it and the run is told it is fenced.
+    A standby streamed from it when the run read the members, so the candidate asks it too, and stops: it answers as a
+    primary. Before, the standby was promoted beside it (two primaries)."""
+    live, follower = STATE['live'], STATE['follower']
+    started = sc.postmaster_start(live)
+    proc, _recap = sc.playbook('failover', '-i', cut_off_from_ansible(tmp_path, live), '-e', 'fenced=%s' % live,
+                               '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode != 0
+    assert sc.in_recovery(follower), '%s was promoted beside the running primary %s' % (follower, live)
+    assert '%s, the old primary, answers %s' % (live, follower) in proc.stdout
+    assert sc.postmaster_start(live) == started
+    sc.wait_for(lambda: sc.streaming_from(live) == [APP[follower]], 60, '%s streaming from %s' % (follower, live))
+
+
+def cut_off_from_ansible(tmp_path, node):
+    """An inventory to add after the scenario's: Ansible's address for node names a container that does not exist
+    (so Ansible cannot reach it), the members' address for it stays its name."""
+    path = tmp_path / 'cut-off.yml'
+    path.write_text('all:\n  hosts:\n    %s:\n      ansible_host: pgs-fo-no-such-container\n      pgstream_host: %s\n'
+                    % (node, node))
+    return str(path)

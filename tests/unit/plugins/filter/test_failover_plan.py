@@ -370,3 +370,33 @@ def test_followers_ahead_of_the_candidate_are_rewound_first(infos, kw, new, rewi
     result = plan(infos, **kw)
     assert result['ok'] is True and result['new_primary'] == new
     assert result['rewind_first'] == rewind_first
+
+
+@pytest.mark.parametrize('infos, kw, new, ask', [
+    # the usual failover: only the old primary is unreachable, acknowledged as fenced: nobody is asked
+    (dead(), {'fenced': 'pg1'}, 'pg3', []),
+    # a standby Ansible cannot reach may run as a primary (promoted by an earlier run that lost it): asked
+    (dict(dead(), pg2=UNREACHABLE), {'fenced': 'pg1'}, 'pg3', ['pg2']),
+    (dict(dead(), pg2={'skipped': True}), {'fenced': 'pg1'}, 'pg3', ['pg2']),
+    # one whose host answers and whose server does not is not a running primary
+    (dict(dead(), pg2=STOPPED), {'fenced': 'pg1'}, 'pg3', []),
+    # the old primary, fenced, but a standby streams from it: it was alive when the members were read
+    (dict(dead(), pg2=standby('pg1', streaming=True)), {'fenced': 'pg1'}, 'pg3', ['pg1']),
+    (dict(dead(pg2='0/6000000'), pg3=standby('pg1', '0/5000100', streaming=True), pg2=UNREACHABLE), {'fenced': 'pg1'},
+     'pg3', ['pg1', 'pg2']),
+    # stopped by the run (reachable, cut off) or down: not asked
+    (dead(pg1=primary()), {}, 'pg3', []),
+    (dead(pg1=STOPPED), {}, 'pg3', []),
+])
+def test_members_the_candidate_asks_before_it_promotes(infos, kw, new, ask):
+    result = plan(infos, **kw)
+    assert result['ok'] is True and result['new_primary'] == new
+    assert result['ask'] == ask
+
+
+def test_nobody_is_asked_when_an_earlier_failover_is_finished_or_the_failover_refused():
+    finishing = plan({'pg1': UNREACHABLE, 'pg2': promoted(), 'pg3': standby('pg1'), 'pg4': UNREACHABLE},
+                     fenced='pg1')
+    assert finishing['finishing'] and finishing['ask'] == []
+    refused = plan(dead(), fenced='pg2')
+    assert refused['ok'] is False and refused['ask'] == []
