@@ -41,6 +41,32 @@ def server_refused(error):
     return any(r in text for r in REFUSALS)
 
 
+# libpq reports each connection attempt on a line of its own that starts "connection to server at/on ...". With
+# sslmode=prefer (and gssencmode=prefer) the server refuses the same client twice, and its message ends in the
+# encryption tried: ", SSL encryption", then ", no encryption".
+_ATTEMPT_RE = re.compile(r'\n(?=connection to server )')
+_ENCRYPTION_RE = re.compile(r',\s*((?:SSL|GSS|no) encryption)$')
+
+
+def libpq_message(error):
+    """A libpq error message on one line, each attempt once: an attempt repeated word for word, or differing only in
+    the encryption its message ends with, is written once, naming the encryptions tried ('..., SSL encryption or no
+    encryption')."""
+    kept = []  # [text without the encryption, [encryptions]] in libpq's order
+    for attempt in _ATTEMPT_RE.split(str(error).strip()):
+        text = ' '.join(attempt.split())
+        match = _ENCRYPTION_RE.search(text)
+        base = text[:match.start()] if match else text
+        for item in kept:
+            if item[0] == base:  # the same attempt again (sslmode=prefer), maybe with another encryption
+                if match and match.group(1) not in item[1]:
+                    item[1].append(match.group(1))
+                break
+        else:
+            kept.append([base, [match.group(1)] if match else []])
+    return ' '.join('%s, %s' % (base, ' or '.join(tried)) if tried else base for base, tried in kept)
+
+
 def connection_argument_spec():
     """The connection options of every module (documented by the pgstream.replication.connection fragment)."""
     return dict(
@@ -92,7 +118,7 @@ def describe_target(module):
 
 
 def _clean_error(module, error):
-    text = str(error).strip()
+    text = libpq_message(error)
     password = module.params.get('login_password')
     if password:
         text = text.replace(password, MASK)

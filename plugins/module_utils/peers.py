@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact
-from ansible_collections.pgstream.replication.plugins.module_utils.connection import server_refused
+from ansible_collections.pgstream.replication.plugins.module_utils.connection import libpq_message, server_refused
 
 try:
     import psycopg2
@@ -45,7 +45,7 @@ def probe(conninfo, index, connect_timeout, password=None):
     try:
         conn = psycopg2.connect(**params)
     except Exception as e:  # unreachable peers are expected during a failover
-        item['error'] = redact(str(e).strip(), secrets)
+        item['error'] = redact(libpq_message(e), secrets)
         item['reachable'] = server_refused(item['error'])
         return item
     item['reachable'] = True

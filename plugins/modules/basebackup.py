@@ -279,6 +279,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.pgstream.replication.plugins.module_utils import controldata
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import pgpass_file, redact, run
+from ansible_collections.pgstream.replication.plugins.module_utils.connection import libpq_message
 from ansible_collections.pgstream.replication.plugins.module_utils.datadir import (
     MODES, check_no_postmaster, chown_tree, dir_size, ensure_parent, fsync_dir, inspect_target, moved_aside_path,
     parse_mode, write_passfile, write_recovery)
@@ -351,7 +352,7 @@ def identify_system(module):
         return info
     except Exception as e:  # psycopg2.Error, and anything odd from the server
         module.fail_json(msg='cannot run IDENTIFY_SYSTEM on the upstream %s over a replication connection: %s'
-                         % (upstream_name(p), redact(str(e).strip(), secrets)))
+                         % (upstream_name(p), redact(libpq_message(e), secrets)))
     finally:
         if conn is not None:
             conn.close()

@@ -141,7 +141,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact
 from ansible_collections.pgstream.replication.plugins.module_utils.connection import (
-    HAS_PSYCOPG2, PSYCOPG2_IMPORT_ERROR, psycopg2, server_refused)
+    HAS_PSYCOPG2, PSYCOPG2_IMPORT_ERROR, libpq_message, psycopg2, server_refused)
 
 if HAS_PSYCOPG2:
     import psycopg2.extras  # noqa: F401  (PhysicalReplicationConnection)
@@ -196,7 +196,7 @@ def check(params, connect):
     try:
         conn = connect(**connect_kwargs(params))
     except Exception as e:  # psycopg2.Error and libpq option errors alike
-        error = redact(' '.join(str(e).split()), [params['replication_password']])
+        error = redact(libpq_message(e), [params['replication_password']])
         result.update(error=error, retryable=retryable(error))
         return result
     try:
@@ -206,7 +206,7 @@ def check(params, connect):
         row = cur.fetchone()
         result.update(ok=True, system_identifier=str(row[0]), timeline=int(row[1]))
     except Exception as e:
-        error = redact('IDENTIFY_SYSTEM failed: %s' % ' '.join(str(e).split()), [params['replication_password']])
+        error = redact('IDENTIFY_SYSTEM failed: %s' % libpq_message(e), [params['replication_password']])
         result.update(error=error, retryable=retryable(error))
     finally:
         conn.close()

@@ -112,3 +112,41 @@ def test_mask_conninfo(conninfo, expected):
 def test_sessions_never_wait_for_synchronous_standbys():
     kw = connection.params_to_conninfo(FakeModule())
     assert kw['options'] == '-c synchronous_commit=local'
+
+
+HBA = ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  no pg_hba.conf entry for replication '
+       'connection from host "10.0.0.3", user "replicator", %s')
+TIMEOUT = 'connection to server at "pg2" (%s), port 5432 failed: timeout expired'
+PASSWORD_FAILED = 'connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  password authentication failed for user "replicator"'
+
+
+@pytest.mark.parametrize('error, expected', [
+    # sslmode=prefer: the same refusal with SSL, then without, is written once naming both.
+    ('%s\n%s\n' % (HBA % 'SSL encryption', HBA % 'no encryption'),
+     ' '.join((HBA % 'SSL encryption or no encryption').split())),
+    (HBA % 'no encryption', ' '.join((HBA % 'no encryption').split())),
+    # Attempts on different addresses are different attempts: both kept, on one line.
+    ('%s\n%s\n' % (TIMEOUT % '10.0.0.2', TIMEOUT % '10.0.0.9'), '%s %s' % (TIMEOUT % '10.0.0.2', TIMEOUT % '10.0.0.9')),
+    # Continuation lines (libpq's hints) join their attempt.
+    ('connection to server at "pg2" (10.0.0.2), port 5432 failed: Connection refused\n'
+     '\tIs the server running on that host and accepting TCP/IP connections?\n',
+     'connection to server at "pg2" (10.0.0.2), port 5432 failed: Connection refused Is the server running on that '
+     'host and accepting TCP/IP connections?'),
+    ('could not translate host name "pg9" to address: Name or service not known\n',
+     'could not translate host name "pg9" to address: Name or service not known'),
+    # A refusal whose message names no encryption (password authentication), SSL then plain: word for word twice.
+    ('%s\n%s\n' % (PASSWORD_FAILED, PASSWORD_FAILED), ' '.join(PASSWORD_FAILED.split())),
+    ('', ''),
+], ids=['ssl then plain', 'one attempt', 'two addresses', 'hint', 'no attempt prefix', 'the same twice', 'empty'])
+def test_libpq_message(error, expected):
+    assert connection.libpq_message(error) == expected
+
+
+def test_try_connect_folds_the_repeated_attempt(monkeypatch):
+    def refuse(**_kw):
+        raise FakePgError('%s\n%s\n' % (HBA % 'SSL encryption', HBA % 'no encryption'))
+    monkeypatch.setattr(connection.psycopg2, 'connect', refuse)
+    conn, error = connection.try_connect(FakeModule(login_host='pg2'))
+    assert conn is None
+    assert error.count('no pg_hba.conf entry') == 1
+    assert error.endswith('user "replicator", SSL encryption or no encryption')

@@ -71,6 +71,16 @@ def test_a_connection_that_fails_is_a_result_not_a_failure(monkeypatch, error):
     assert (r['system_identifier'], r['timeline'], r['queries']) == (None, None, [])
 
 
+def test_the_same_refusal_with_and_without_ssl_is_written_once(monkeypatch):
+    refusal = ('connection to server at "pg2" (10.0.0.2), port 5432 failed: FATAL:  no pg_hba.conf entry for replication '
+               'connection from host "10.0.0.3", user "replicator", %s')
+    server = FakeServer()
+    server.connect_error = '%s\n%s\n' % (refusal % 'SSL encryption', refusal % 'no encryption')
+    r = run(monkeypatch, {}, servers={'pg2': server})
+    assert r['ok'] is False and r['retryable'] is False
+    assert r['error'] == ' '.join((refusal % 'SSL encryption or no encryption').split())
+
+
 @pytest.mark.parametrize('error, retry', [
     # refused by the server, or by libpq for want of a password: the same again next time
     ('connection to server at "pg2" (10.0.0.2), port 5432 failed: fe_sendauth: no password supplied', False),
