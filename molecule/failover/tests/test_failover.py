@@ -346,6 +346,33 @@ def test_an_old_primary_said_to_be_fenced_that_a_standby_streams_from_is_asked(t
     sc.wait_for(lambda: sc.streaming_from(live) == [APP[follower]], 60, '%s streaming from %s' % (follower, live))
 
 
+def test_a_partitioned_primary_is_failed_over_and_rewound_when_the_network_heals(tmp_path):
+    """The primary is cut off the database network (podman network disconnect) and from Ansible, and goes on taking
+    writes. Its standby still says it streams from it (nothing tells its WAL receiver before wal_receiver_timeout), so
+    the candidate asks it whether it runs as a primary; it does not answer, and the run, told it is fenced, promotes
+    the standby. When the network is back, the old primary still runs as a primary: rejoin.yml stops and rewinds it,
+    and what it took while cut off is gone."""
+    live, follower = STATE['live'], STATE['follower']
+    ip = sc.address(live, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, live)
+    sc.psql(live, 'CREATE TABLE only_during_the_partition AS SELECT 1 AS id')
+    assert sc.psql(follower, 'SELECT status, sender_host FROM pg_stat_wal_receiver') == 'streaming|%s' % live
+    proc, _recap = sc.playbook('failover', '-i', cut_off_from_ansible(tmp_path, live), '-e', 'fenced=%s' % live,
+                               '-e', 'pgstream_failover_timeout=60')
+    assert proc.returncode == 0
+    # pg3, killed earlier and never started again, is asked too.
+    assert '%s will ask %s, %s, which Ansible could not reach or read' % (follower, live, PG3) in proc.stdout
+    assert '%s:5432 did not answer' % live in proc.stdout
+    assert not sc.in_recovery(follower) and not sc.in_recovery(live), 'expected two primaries while cut off'
+    sc.podman('network', 'connect', '--ip', ip, NETWORK, live)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % live, '-e', 'pgstream_rejoin_timeout=60')
+    assert proc.returncode == 0
+    assert sc.in_recovery(live)
+    sc.wait_for(lambda: sc.streaming_from(follower) == [APP[live]], 60, '%s streaming from %s' % (live, follower))
+    assert sc.psql(live, "SELECT to_regclass('only_during_the_partition') IS NULL") == 't', \
+        'what the old primary took while cut off is still there'
+
+
 def cut_off_from_ansible(tmp_path, node):
     """An inventory to add after the scenario's: Ansible's address for node names a container that does not exist
     (so Ansible cannot reach it), the members' address for it stays its name."""
