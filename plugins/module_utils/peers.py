@@ -6,6 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.pgstream.replication.plugins.module_utils.commands import redact
 from ansible_collections.pgstream.replication.plugins.module_utils.connection import libpq_message, server_refused
 
@@ -14,6 +17,11 @@ try:
     import psycopg2.extensions
 except ImportError:  # pragma: no cover - depends on the managed host
     psycopg2 = None
+
+
+# libpq's message when getaddrinfo() fails for the host name, and the pause between two lookups.
+UNRESOLVED = 'could not translate host name'
+RESOLVE_RETRY_DELAY = 0.5
 
 
 def peer_name(params, index):
@@ -41,9 +49,8 @@ def probe(conninfo, index, connect_timeout, password=None):
     params.setdefault('application_name', 'pgstream.replication')
     item = dict(peer=peer_name(params, index), reachable=False, in_recovery=None, error=None)
     physical = str(params.get('replication', '')).lower() in ('true', 'on', 'yes', '1')
-    conn = None
     try:
-        conn = psycopg2.connect(**params)
+        conn = _connect(params, connect_timeout)
     except Exception as e:  # unreachable peers are expected during a failover
         item['error'] = redact(libpq_message(e), secrets)
         item['reachable'] = server_refused(item['error'])
@@ -66,9 +73,29 @@ def probe(conninfo, index, connect_timeout, password=None):
     return item
 
 
+def _connect(params, connect_timeout):
+    """psycopg2.connect(**params); a host name that does not resolve is tried again until connect_timeout seconds have
+    passed, as a host that does not answer is waited for that long: a name lookup that fails for a moment (a DNS
+    server reloading, as podman's does when a container stops or starts) is not taken for a peer that is gone."""
+    deadline = time.time() + connect_timeout
+    while True:
+        try:
+            return psycopg2.connect(**params)
+        except Exception as e:
+            if UNRESOLVED not in str(e) or time.time() + RESOLVE_RETRY_DELAY > deadline:
+                raise
+        time.sleep(RESOLVE_RETRY_DELAY)
+
+
 def check_peers(module, peers, connect_timeout, force, password=None):
-    """Probe every peer; fail naming the first reachable primary unless force. Returns the probe results."""
-    results = [probe(conninfo, i, connect_timeout, password) for i, conninfo in enumerate(peers or [])]
+    """Probe every peer, all at once (one thread each, so that peers that do not answer cost one connect_timeout, not
+    one each); fail naming the first reachable primary unless force. Returns the probe results, in the peers' order."""
+    peers = list(peers or [])
+    if peers:
+        with ThreadPoolExecutor(max_workers=len(peers)) as pool:
+            results = list(pool.map(lambda arg: probe(arg[1], arg[0], connect_timeout, password), enumerate(peers)))
+    else:
+        results = []
     for item in results:
         if item.pop('invalid', False):
             module.fail_json(msg='%s in peers is not a valid libpq connection string' % item['peer'])

@@ -77,7 +77,10 @@ options:
     default: []
   peer_connect_timeout:
     description:
-      - Seconds to wait for each peer connection.
+      - Seconds to wait for each peer connection. The peers are asked at the same time, so peers that do not answer
+        delay the promotion by this long, not this long each.
+      - A peer whose host name does not resolve is looked up again every half second until this time has passed (a
+        name lookup can fail for a moment, as podman's DNS does when a container stops or starts).
     type: int
     default: 5
   peer_password:

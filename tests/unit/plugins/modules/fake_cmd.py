@@ -229,8 +229,13 @@ class FakeConnect:
         server = self.servers.get(host)
         if server is None:
             raise FakeDbError('could not translate host name "%s" to address: Name or service not known' % host)
-        if server.connect_error:
-            raise FakeDbError(server.connect_error)
+        error = server.connect_error
+        if isinstance(error, list):  # one per attempt, then none
+            error = error.pop(0) if error else None
+        if callable(error):  # a hook run at each attempt; what it returns is raised unless None
+            error = error()
+        if error:
+            raise FakeDbError(error)
         server.connects.append(kwargs)
         replication = connection_factory is not None or str(kwargs.get('replication', '')).lower() == 'true'
         return FakeConnection(server, replication, kwargs)

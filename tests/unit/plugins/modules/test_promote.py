@@ -2,8 +2,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import threading
+
 import pytest
 
+from ansible_collections.pgstream.replication.plugins.module_utils import peers as peers_utils
 from ansible_collections.pgstream.replication.plugins.modules import promote
 from ansible_collections.pgstream.replication.tests.unit.plugins.modules.fake_cmd import (
     FakeRunner, FakeServer, run_module)
@@ -32,6 +35,7 @@ class FakeClock:
 def clock(monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(promote, 'time', fake)
+    monkeypatch.setattr(peers_utils, 'time', fake)
     return fake
 
 
@@ -308,6 +312,45 @@ def test_a_peer_that_refuses_the_connection_runs_and_stops_the_promotion(monkeyp
         assert servers[''].in_recovery is True
     else:
         assert result['changed'] and servers[''].in_recovery is False
+
+
+UNRESOLVED = 'could not translate host name "pg1" to address: Temporary failure in name resolution'
+
+
+def test_a_peer_whose_name_resolves_after_a_moment_is_asked(monkeypatch, clock):
+    """A name lookup that fails for a moment (podman's DNS reloading as a container stops) is tried again within
+    peer_connect_timeout: the peer is a primary, and the promotion is refused. Before, it was skipped as gone."""
+    peer = FakeServer(in_recovery=False, connect_error=[UNRESOLVED, UNRESOLVED])
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': peer})
+    assert result['failed'] and 'peer pg1:5432 is reachable and is a primary' in result['msg']
+    assert not any('pg_promote' in s for s in servers[''].statements)
+    assert clock.slept == 2 * peers_utils.RESOLVE_RETRY_DELAY
+
+
+def test_a_peer_name_that_never_resolves_is_tried_until_the_timeout(monkeypatch, clock):
+    result, servers, run = go(monkeypatch, {'peers': ['host=gone'], 'peer_connect_timeout': 3})
+    assert result['changed'] and result['peers'][0]['reachable'] is False
+    assert 'could not translate host name "gone"' in result['peers'][0]['error']
+    assert 3 - peers_utils.RESOLVE_RETRY_DELAY <= clock.slept <= 3
+
+
+def test_a_peer_that_refuses_at_once_is_not_tried_again(monkeypatch, clock):
+    peer = FakeServer(connect_error='connection to server at "pg1" (10.0.0.1), port 5432 failed: Connection refused')
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': peer})
+    assert result['changed'] and result['peers'][0]['reachable'] is False and clock.slept == 0
+
+
+def test_peers_are_asked_at_the_same_time(monkeypatch):
+    """Two peers that each wait for the other to be connecting: asked one after the other, the first would wait out the
+    barrier's timeout and break it. Peers that do not answer cost one peer_connect_timeout, not one each."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet():
+        barrier.wait()
+    peers = {'pg1': standby(connect_error=meet), 'pg3': standby(connect_error=meet)}
+    result, servers, run = go(monkeypatch, {'peers': [PEER, 'host=pg3']}, peers=peers)
+    assert result['changed'] and [p['peer'] for p in result['peers']] == ['pg1:5432', 'pg3:5432']
+    assert [p['in_recovery'] for p in result['peers']] == [True, True]
 
 
 def test_invalid_peer_string(monkeypatch):
