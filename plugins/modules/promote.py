@@ -79,8 +79,15 @@ options:
     description:
       - Seconds to wait for each peer connection. The peers are asked at the same time, so peers that do not answer
         delay the promotion by this long, not this long each.
-      - A peer whose host name does not resolve is looked up again every half second until this time has passed (a
-        name lookup can fail for a moment, as podman's DNS does when a container stops or starts).
+      - The module looks each peer's host name up itself (libpq's C(connect_timeout) does not cover the lookup) and
+        connects to the addresses found (C(hostaddr); the name is still used for the password file). While a lookup
+        has no answer another is started every second; one that fails is tried again every half second.
+      - An answer that the name does not exist counts only when it came within 2 s (a slower one came from the
+        resolver's next name server after the first did not answer, and in a podman container that one does not know
+        the containers' names); such a peer is looked up again until this time has passed, then taken for one that
+        does not answer. Without an answer that counts (a slower "does not exist", another failure, no answer),
+        lookups go on 15 s longer, and a peer whose name is found then is asked; one whose name is not is taken for
+        one that does not answer.
     type: int
     default: 5
   peer_password:
@@ -248,6 +255,24 @@ peers:
   type: list
   elements: dict
   sample: [{"peer": "pg1:5432", "reachable": false, "in_recovery": null, "error": "connection refused"}]
+  contains:
+    peer:
+      description: The peer as C(host:port), never its password.
+      type: str
+      returned: always
+    reachable:
+      description: True when the peer answered (also when it refused the connection), false when it did not answer or
+        its name could not be looked up.
+      type: bool
+      returned: always
+    in_recovery:
+      description: Whether the peer runs as a standby; null when it could not be asked.
+      type: bool
+      returned: always
+    error:
+      description: Why the peer could not be asked, or null.
+      type: str
+      returned: always
 reserved_slots:
   description: The O(reserve_slots) created by this run (or, in check mode, that would be); not those that existed or could
     not be created.

@@ -2,7 +2,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+import socket
 import threading
+import time as real_time
 
 import pytest
 
@@ -39,15 +42,58 @@ def clock(monkeypatch):
     return fake
 
 
+class FakeResolver:
+    """Replaces socket.getaddrinfo: the servers' names resolve (pg1 to 10.0.0.1, ...), others do not exist. script maps a
+    name to its answers, one per lookup, then the normal one: 'again' (the name service failed), 'hang' (it does not
+    answer until release()), 'slow-nx' ("does not exist" after 0.3 s)."""
+
+    def __init__(self, names):
+        self.names = [n for n in names if n]
+        self.script = {}
+        self.lookups = []
+        self.released = threading.Event()
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        self.lookups.append(host)
+        step = self.script.get(host, [])
+        step = step.pop(0) if step else None
+        if step == 'again':
+            raise socket.gaierror(socket.EAI_AGAIN, 'Temporary failure in name resolution')
+        if step == 'hang':
+            self.released.wait(30)
+        if step == 'slow-nx':
+            real_time.sleep(0.3)
+            raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
+        if host not in self.names:
+            raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
+        literal = host.replace('.', '').isdigit()
+        address = host if literal else '10.0.0.%d' % (sorted(self.names).index(host) + 1)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, '', (address, int(port)))] * 2
+
+    def release(self):
+        self.released.set()
+
+
+@pytest.fixture
+def resolver(monkeypatch):
+    fake = FakeResolver([])
+    monkeypatch.setattr(peers_utils.socket, 'getaddrinfo', fake)
+    yield fake
+    fake.release()
+
+
 def standby(**kw):
     kw.setdefault('in_recovery', True)
     kw.setdefault('data_directory', '/var/lib/postgresql/15/standby')
     return FakeServer(**kw)
 
 
-def go(monkeypatch, args=None, local=None, peers=None, check_mode=False, run=None, euid=1000):
+def go(monkeypatch, args=None, local=None, peers=None, check_mode=False, run=None, euid=1000, resolver=None):
     servers = {'': local or standby()}
     servers.update(peers or {})
+    resolver = resolver or FakeResolver([])
+    resolver.names = [name for name in servers if name]
+    monkeypatch.setattr(peers_utils.socket, 'getaddrinfo', resolver)
     monkeypatch.setattr(promote.os, 'geteuid', lambda: euid)
     monkeypatch.setattr(promote.AnsibleModule, 'get_bin_path',
                         lambda self, name, required=False, opt_dirs=None: '/usr/sbin/runuser' if name == 'runuser' else None)
@@ -314,24 +360,116 @@ def test_a_peer_that_refuses_the_connection_runs_and_stops_the_promotion(monkeyp
         assert result['changed'] and servers[''].in_recovery is False
 
 
-UNRESOLVED = 'could not translate host name "pg1" to address: Temporary failure in name resolution'
-
-
-def test_a_peer_whose_name_resolves_after_a_moment_is_asked(monkeypatch, clock):
+def test_a_peer_whose_name_resolves_after_a_moment_is_asked(monkeypatch, clock, resolver):
     """A name lookup that fails for a moment (podman's DNS reloading as a container stops) is tried again within
     peer_connect_timeout: the peer is a primary, and the promotion is refused. Before, it was skipped as gone."""
-    peer = FakeServer(in_recovery=False, connect_error=[UNRESOLVED, UNRESOLVED])
-    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': peer})
+    resolver.script['pg1'] = ['again', 'again']
+    peer = FakeServer(in_recovery=False)
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': peer}, resolver=resolver)
     assert result['failed'] and 'peer pg1:5432 is reachable and is a primary' in result['msg']
     assert not any('pg_promote' in s for s in servers[''].statements)
-    assert clock.slept == 2 * peers_utils.RESOLVE_RETRY_DELAY
+    assert clock.slept == 2 * peers_utils.RESOLVE_RETRY_DELAY and resolver.lookups == ['pg1'] * 3
 
 
-def test_a_peer_name_that_never_resolves_is_tried_until_the_timeout(monkeypatch, clock):
-    result, servers, run = go(monkeypatch, {'peers': ['host=gone'], 'peer_connect_timeout': 3})
+def test_a_peer_is_connected_to_at_the_addresses_looked_up(monkeypatch, resolver):
+    """libpq gets the addresses (hostaddr), so it does not look the name up again, and the name (host) for the password
+    file; connect_timeout is what is left of peer_connect_timeout, at least libpq's 2 s."""
+    result, servers, run = go(monkeypatch, {'peers': [PEER, 'host=10.0.0.9 port=5433'], 'peer_connect_timeout': 7},
+                              peers={'pg1': standby(), '10.0.0.9': standby()}, resolver=resolver)
+    assert result['changed'] and [p['in_recovery'] for p in result['peers']] == [True, True]
+    used = servers['pg1'].connects[0]
+    assert (used['host'], used['hostaddr'], used['connect_timeout']) == ('pg1', '10.0.0.2', '7')
+    assert servers['10.0.0.9'].connects[0]['hostaddr'] == '10.0.0.9'
+    result, servers, run = go(monkeypatch, {'peers': [PEER + ' connect_timeout=3']}, peers={'pg1': standby()})
+    assert servers['pg1'].connects[0]['connect_timeout'] == '3'
+
+
+def test_a_peer_name_that_does_not_exist_is_tried_until_the_timeout_and_skipped(monkeypatch, clock, resolver):
+    result, servers, run = go(monkeypatch, {'peers': ['host=gone'], 'peer_connect_timeout': 3}, resolver=resolver)
     assert result['changed'] and result['peers'][0]['reachable'] is False
-    assert 'could not translate host name "gone"' in result['peers'][0]['error']
+    assert result['peers'][0]['error'] == 'could not translate host name "gone" to address: Name or service not known'
     assert 3 - peers_utils.RESOLVE_RETRY_DELAY <= clock.slept <= 3
+
+
+def test_a_peer_whose_name_service_keeps_failing_is_looked_up_then_skipped(monkeypatch, clock, resolver):
+    """"Temporary failure in name resolution" does not count: lookups go on RESOLVE_PATIENCE past the timeout, then
+    the peer is taken for one that does not answer."""
+    resolver.script['pg1'] = ['again'] * 1000
+    result, servers, run = go(monkeypatch, {'peers': [PEER], 'peer_connect_timeout': 2},
+                              peers={'pg1': FakeServer(in_recovery=False)}, resolver=resolver)
+    assert result['changed'] and result['peers'][0]['reachable'] is False
+    assert result['peers'][0]['error'] == ('could not translate host name "pg1" to address: Temporary failure in name '
+                                           'resolution')
+    assert 2 + peers_utils.RESOLVE_PATIENCE - 1 <= clock.slept <= 2 + peers_utils.RESOLVE_PATIENCE
+    assert servers['pg1'].connects == []
+
+
+def test_a_peer_whose_name_lookup_does_not_finish_is_not_waited_for(monkeypatch, resolver):
+    """getaddrinfo() that does not return (a DNS server dropping the queries: 5 s per try) is not waited for past
+    peer_connect_timeout + RESOLVE_PATIENCE (libpq's connect_timeout does not cover the lookup); another lookup is
+    started every RESOLVE_HEDGE_DELAY meanwhile. Then the peer is one that did not answer."""
+    resolver.script['pg1'] = ['hang'] * 10
+    # The real clock: the fixture's does not move while the lookup threads are waited for (here 2 s).
+    monkeypatch.setattr(peers_utils, 'time', real_time)
+    monkeypatch.setattr(peers_utils, 'RESOLVE_PATIENCE', 1)
+    started = real_time.time()
+    result, servers, run = go(monkeypatch, {'peers': [PEER], 'peer_connect_timeout': 1},
+                              peers={'pg1': FakeServer(in_recovery=False)}, resolver=resolver)
+    assert result['changed'] and result['peers'][0]['reachable'] is False
+    assert result['peers'][0]['error'] == 'the name lookup of "pg1" had no answer within 2 s'
+    assert resolver.lookups == ['pg1', 'pg1']
+    assert 2 <= real_time.time() - started < 3
+
+
+@pytest.fixture
+def slow_answers(monkeypatch):
+    """The real clock, RESOLVE_TRUSTED 0.2 s (a 'slow-nx' answer takes 0.3 s) and RESOLVE_PATIENCE 1 s."""
+    monkeypatch.setattr(peers_utils, 'time', real_time)
+    monkeypatch.setattr(peers_utils, 'RESOLVE_TRUSTED', 0.2)
+    monkeypatch.setattr(peers_utils, 'RESOLVE_PATIENCE', 1)
+
+
+def test_a_slow_does_not_exist_is_not_trusted_and_a_fast_one_is(monkeypatch, resolver, slow_answers):
+    """A "does not exist" that came after a name server did not answer (from the next one, which in a podman container is
+    the host's resolver and does not know the containers' names) is looked up again; a fast one makes a gone peer."""
+    resolver.script['gone'] = ['slow-nx']
+    result, servers, run = go(monkeypatch, {'peers': ['host=gone'], 'peer_connect_timeout': 1}, resolver=resolver)
+    assert result['changed'] and result['peers'][0]['reachable'] is False
+    assert result['peers'][0]['error'] == 'could not translate host name "gone" to address: Name or service not known'
+    assert resolver.lookups == ['gone', 'gone']
+
+
+def test_a_running_peer_said_slowly_not_to_exist_is_found_and_asked(monkeypatch, resolver, slow_answers):
+    """The failure seen once in the failover scenario, as far as it can be told: the name of a running primary not found
+    while podman's DNS did not answer. Before, it was skipped as gone and the standby promoted beside it."""
+    resolver.script['pg1'] = ['slow-nx']
+    result, servers, run = go(monkeypatch, {'peers': [PEER], 'peer_connect_timeout': 1},
+                              peers={'pg1': FakeServer(in_recovery=False)}, resolver=resolver)
+    assert result['failed'] and 'peer pg1:5432 is reachable and is a primary' in result['msg']
+    assert servers[''].in_recovery is True
+
+
+def test_only_slow_does_not_exist_answers_are_looked_up_until_the_patience_ends(monkeypatch, resolver, slow_answers):
+    resolver.script['gone'] = ['slow-nx'] * 20
+    started = real_time.time()
+    result, servers, run = go(monkeypatch, {'peers': ['host=gone'], 'peer_connect_timeout': 1}, resolver=resolver)
+    assert result['changed'] and result['peers'][0]['reachable'] is False
+    assert re.match(r'could not translate host name "gone" to address: Name or service not known, after 0\.\d s '
+                    r'\(when a name server did not answer\)$', result['peers'][0]['error'])
+    assert 2 - peers_utils.RESOLVE_RETRY_DELAY <= real_time.time() - started < 3 and len(resolver.lookups) >= 2
+
+
+def test_a_lookup_that_does_not_finish_is_not_waited_for_by_the_next(monkeypatch, resolver):
+    """One query lost (the lookup holds for the resolver's 5 s timeout): another lookup, started beside it after
+    RESOLVE_HEDGE_DELAY, finds the peer, which is a primary."""
+    resolver.script['pg1'] = ['hang']
+    monkeypatch.setattr(peers_utils, 'time', real_time)
+    started = real_time.time()
+    result, servers, run = go(monkeypatch, {'peers': [PEER]}, peers={'pg1': FakeServer(in_recovery=False)},
+                              resolver=resolver)
+    assert result['failed'] and 'peer pg1:5432 is reachable and is a primary' in result['msg']
+    assert resolver.lookups == ['pg1', 'pg1']
+    assert peers_utils.RESOLVE_HEDGE_DELAY <= real_time.time() - started < 3
 
 
 def test_a_peer_that_refuses_at_once_is_not_tried_again(monkeypatch, clock):
