@@ -45,7 +45,7 @@ def clock(monkeypatch):
 class FakeResolver:
     """Replaces socket.getaddrinfo: the servers' names resolve (pg1 to 10.0.0.1, ...), others do not exist. script maps a
     name to its answers, one per lookup, then the normal one: 'again' (the name service failed), 'hang' (it does not
-    answer until release()), 'slow-nx' ("does not exist" after 0.3 s)."""
+    answer until release()), 'slow-nx' ("does not exist" after 0.6 s)."""
 
     def __init__(self, names):
         self.names = [n for n in names if n]
@@ -62,7 +62,7 @@ class FakeResolver:
         if step == 'hang':
             self.released.wait(30)
         if step == 'slow-nx':
-            real_time.sleep(0.3)
+            real_time.sleep(0.6)
             raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
         if host not in self.names:
             raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
@@ -423,9 +423,9 @@ def test_a_peer_whose_name_lookup_does_not_finish_is_not_waited_for(monkeypatch,
 
 @pytest.fixture
 def slow_answers(monkeypatch):
-    """The real clock, RESOLVE_TRUSTED 0.2 s (a 'slow-nx' answer takes 0.3 s) and RESOLVE_PATIENCE 1 s."""
+    """The real clock, RESOLVE_TRUSTED 0.3 s (a 'slow-nx' answer takes 0.6 s) and RESOLVE_PATIENCE 1 s."""
     monkeypatch.setattr(peers_utils, 'time', real_time)
-    monkeypatch.setattr(peers_utils, 'RESOLVE_TRUSTED', 0.2)
+    monkeypatch.setattr(peers_utils, 'RESOLVE_TRUSTED', 0.3)
     monkeypatch.setattr(peers_utils, 'RESOLVE_PATIENCE', 1)
 
 
