@@ -29,8 +29,8 @@ except ImportError:  # pragma: no cover - depends on the managed host
 RESOLVE_RETRY_DELAY = 0.5
 RESOLVE_HEDGE_DELAY = 1.0
 # An answer "the name does not exist" slower than RESOLVE_TRUSTED came after a name server did not answer (lookup());
-# without a trusted answer, lookups go on RESOLVE_PATIENCE seconds past the peer's connect timeout (podman's DNS was
-# seen not answering for about 10 s after a network change).
+# without a trusted answer, lookups go on RESOLVE_PATIENCE seconds past the peer's connect timeout (lookups of a running
+# container's name were seen taking 5-20 s while containers stopped and started; docs/operations.md).
 RESOLVE_TRUSTED = 2.0
 RESOLVE_PATIENCE = 15
 NO_SUCH_NAME = tuple(getattr(socket, name) for name in ('EAI_NONAME', 'EAI_NODATA') if hasattr(socket, name))
