@@ -44,6 +44,9 @@ for n in "${nodes[@]}"; do
 done
 
 mkdir -p "$dir"; chmod 0700 "$dir"
+# The members reach each other by these addresses (pgstream_host), not by name: podman's DNS drops queries while it
+# reloads, which it does whenever a container stops or starts, so a failover after `podman kill` waited about 5 s
+# for a lookup (docs/operations.md, "A slow name lookup delays the promotion").
 # A random replication password for this demo, kept in a 0600 file (never on a command line).
 [ -s "$dir/secret.yml" ] || (umask 077; printf 'pgstream_replication_password: "%s"\n' "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')" > "$dir/secret.yml")
 major=$(podman run --rm "$image" sh -c 'ls /usr/lib/postgresql' | sort -n | tail -n1)
@@ -57,10 +60,13 @@ demo:
   hosts:
     pgdemo1:
       pgstream_node_role: primary
+      pgstream_host: $subnet.11
     pgdemo2:
       pgstream_node_role: standby
+      pgstream_host: $subnet.12
     pgdemo3:
       pgstream_node_role: standby
+      pgstream_host: $subnet.13
 INV
 
 echo "demo: ansible-playbook pgstream.replication.site (inventory $dir/inventory.yml)"
