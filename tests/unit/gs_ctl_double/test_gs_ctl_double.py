@@ -473,24 +473,34 @@ def test_ha_row(args, expected):
     assert (row['db_state'], row['detail_information']) == expected
 
 
-@pytest.mark.parametrize('status, age, expected', [
-    ('streaming', '12.5', 'streaming'),
-    ('streaming', '1.0', 'streaming'),
-    # a walreceiver that has just connected: a forked standby's is refused within milliseconds
-    ('streaming', '0.004', 'starting'),
-    ('streaming', '', 'starting'),
-    ('streaming', None, 'starting'),
-    ('starting', '30', 'starting'),
-    ('waiting', '30', 'waiting'),
-    (None, None, None),
+@pytest.mark.parametrize('status, age, wait_event, expected', [
+    ('streaming', '12.5', 'WalReceiverMain', 'streaming'),
+    ('streaming', '1.0', 'WalReceiverMain', 'streaming'),
+    # a walreceiver that has just started: a forked standby's is refused within milliseconds
+    ('streaming', '0.004', 'WalReceiverMain', 'starting'),
+    ('streaming', '0.004', None, 'starting'),
+    ('streaming', '', 'WalReceiverMain', 'starting'),
+    ('streaming', None, 'WalReceiverMain', 'starting'),
+    # a forked standby's walreceiver that lives on (seen in the smoke check: pid 18, 12.5 s old, 'waiting' between
+    # tries, 'streaming' during each): in a command, or in no wait, never in its streaming loop
+    ('streaming', '14.658', 'LibPQWalReceiverReceive', 'starting'),
+    ('streaming', '15.117', None, 'starting'),
+    ('waiting', '12.520', 'WalReceiverWaitStart', 'waiting'),
+    ('starting', '30', None, 'starting'),
+    ('waiting', '30', None, 'waiting'),
+    (None, None, None, None),
 ])
-def test_settled_receiver_status(status, age, expected):
-    assert gsd.settled_receiver_status(status, age) == expected
+def test_settled_receiver_status(status, age, wait_event, expected):
+    assert gsd.settled_receiver_status(status, age, wait_event) == expected
 
 
-@pytest.mark.parametrize('age, db_state', [('0.004', 'Starting'), ('3', 'Normal')])
-def test_a_just_connected_receiver_is_not_normal(age, db_state):
-    row = gsd.ha_row('Standby', 1, gsd.settled_receiver_status('streaming', age))
+@pytest.mark.parametrize('age, wait_event, db_state', [
+    ('0.004', 'WalReceiverMain', 'Starting'),
+    ('3', 'WalReceiverMain', 'Normal'),
+    ('3', 'LibPQWalReceiverReceive', 'Starting'),
+])
+def test_a_just_connected_receiver_is_not_normal(age, wait_event, db_state):
+    row = gsd.ha_row('Standby', 1, gsd.settled_receiver_status('streaming', age, wait_event))
     assert row['db_state'] == db_state
 
 
