@@ -351,6 +351,19 @@ def test_real_lines_and_precedence(tmp_path):
     assert [i for i, _c in gsd.replconninfos(og)] == [1]
 
 
+def test_primary_conninfo_bounds_each_peer_attempt(tmp_path):
+    """Every channel's peer, the primary first, read-write only; each attempt bounded by connect_timeout and, as
+    PostgreSQL's walreceiver ignores connect_timeout, by tcp_user_timeout (a killed peer held one ~71 s)."""
+    (tmp_path / 'postgresql.conf').write_text(
+        u"replconninfo1 = '%s'\nreplconninfo2 = '%s'\napplication_name = 'dn_3'\n"
+        u"#gs_double: double_repl_user = 'replicator'\n" % (RCI, RCI.replace('10.0.0.2', '10.0.0.4')))
+    inst = gsd.Instance(str(tmp_path), out=None, bindir='/usr/lib/postgresql/15/bin')
+    primary = inst.channels[1][1]
+    assert inst.primary_conninfo(primary) == (
+        "application_name='dn_3' connect_timeout='5' host='10.0.0.4,10.0.0.2' port='5432,5432' "
+        "target_session_attrs='read-write' tcp_user_timeout='5000' user='replicator'")
+
+
 KNOWN = frozenset(['port', 'listen_addresses', 'wal_level', 'synchronous_standby_names', 'wal_keep_size'])
 
 
