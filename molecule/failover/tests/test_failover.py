@@ -151,7 +151,9 @@ def test_stalled_promotion_is_cancelled_and_a_second_run_promotes():
     sc.podman('kill', PG1)
     with sc.startup_process_stopped(PG3, settle=5):
         with sc.postmaster_stopped_after_promote_request(PG3, delay=1, settle=0) as held:
-            proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=5')
+            # a stopped postmaster acts on no stop: short stop timeouts, as no wait would end differently
+            proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % PG1, '-e', 'pgstream_failover_promote_timeout=5',
+                                       '-e', 'pgstream_cancel_stop_timeout=3', '-e', 'pgstream_immediate_stop_timeout=3')
     assert held.get('stopped'), "pg3's postmaster was not stopped: no promotion was requested"
     assert sc.psql(PG3, 'SELECT pg_is_in_recovery()', check=False) != 'f', \
         'pg3 finished the promotion that the failed run could not look at'

@@ -194,7 +194,9 @@ def test_stalled_promotion_on_a_target_that_cannot_be_seen_leaves_the_old_primar
     before = sc.psql(PG2, SLOTS)
     with sc.startup_process_stopped(PG2):
         with sc.postmaster_stopped_after_promote_request(PG2, settle=0) as held:
-            proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5')
+            # a stopped postmaster acts on no stop: short stop timeouts, as no wait would end differently
+            proc, _recap = sc.playbook('switchover', '-e', 'target=%s' % PG2, '-e', 'pgstream_switchover_promote_timeout=5',
+                                       '-e', 'pgstream_cancel_stop_timeout=3', '-e', 'pgstream_immediate_stop_timeout=3')
     assert held.get('stopped'), "pg2's postmaster was not stopped: no promotion was requested"
     primaries = [n for n in (PG1, PG2) if sc.psql(n, 'SELECT pg_is_in_recovery()', check=False) == 'f']
     assert primaries != [PG1, PG2], 'two primaries: pg1 was started again while the promotion of pg2 stood'
