@@ -136,6 +136,13 @@ elapsed:
   description: Seconds from running gs_ctl to seeing the new role.
   returned: always
   type: float
+promote_requested:
+  description:
+    - Whether gs_ctl asked the server to switch over or fail over (it reached its signalling loop). A request that
+      did not finish stands - openGauss may act on it later - and only a stop cancels it, as C(opengauss_failover.yml)
+      does.
+  returned: always
+  type: bool
 '''
 
 import time
@@ -182,6 +189,15 @@ def primary_connected(state):
     return None
 
 
+def requested(operation, res):
+    """Whether gs_ctl got as far as asking the server (do_switchover()/do_failover() print their wait line, or
+    `server starting ...` without -w, just before they write the signal file and send SIGUSR1)."""
+    if res['outcome'] in ('ok', 'switchover_timeout', 'failover_timeout'):
+        return True
+    marks = ('waiting for server to %s' % operation, 'server starting %s' % operation)
+    return any(mark in line for line in res['stdout_lines'] for mark in marks)
+
+
 def query(module, gs):
     info = gs.query()
     if info['error']:
@@ -200,7 +216,8 @@ def main():
     flavour = get_flavour('opengauss')
     before = query(module, gs)
     result = dict(changed=False, role_before=before['local_role'], role_after=before['local_role'], state_before=before,
-                  state_after=before, cmd=None, rc=None, stdout_lines=[], outcome=None, elapsed=0.0)
+                  state_after=before, cmd=None, rc=None, stdout_lines=[], outcome=None, elapsed=0.0,
+                  promote_requested=False)
     if not before['running']:
         module.fail_json(msg='no server running on %s (%s); start it as a standby first'
                          % (p['data_dir'], before['not_running_reason']), **result)
@@ -242,10 +259,14 @@ def main():
         exit_ok(module, msg=msg, **result)
     started = time.time()
     res = gs.run(argv)
-    result.update(cmd=res['cmd'], rc=res['rc'], stdout_lines=res['stdout_lines'], outcome=res['outcome'])
+    result.update(cmd=res['cmd'], rc=res['rc'], stdout_lines=res['stdout_lines'], outcome=res['outcome'],
+                  promote_requested=requested(p['operation'], res))
     if res['outcome'] not in ('ok', 'switchover_timeout'):
-        module.fail_json(msg='gs_ctl %s failed (rc=%d, %s): %s' % (p['operation'], res['rc'], res['outcome'],
-                                                                   ' | '.join(last_lines(res['stdout'] + '\n' + res['stderr']))),
+        standing = ('; the request stands and %s may still become the primary later: stop it to cancel the request'
+                    % p['data_dir']) if result['promote_requested'] else ''
+        module.fail_json(msg='gs_ctl %s failed (rc=%d, %s): %s%s' % (p['operation'], res['rc'], res['outcome'],
+                                                                     ' | '.join(last_lines(res['stdout'] + '\n' + res['stderr'])),
+                                                                     standing),
                          **result)
     deadline = time.time() + p['timeout']
     while True:

@@ -116,6 +116,29 @@ def test_failover_timeout(monkeypatch, tmp_path):
     script = GsCtlScript(query=[LOST], failover=[(1, out, '')])
     result, dummy = go(monkeypatch, tmp_path, {'operation': 'failover'}, script)
     assert result['failed'] and result['outcome'] == 'failover_timeout' and 'failover failed' in result['msg']
+    assert result['promote_requested'] is True
+    assert 'the request stands and /data may still become the primary later' in result['msg']
+
+
+@pytest.mark.parametrize('operation, rc, out, expected', [
+    # do_failover()/do_switchover() print the wait line just before they write the signal file and send SIGUSR1
+    ('failover', 1, LOG + ' waiting for server to failover...\n' + LOG + ' could not send failover signal (PID: 7): '
+     'No such process\n', True),
+    ('failover', 1, LOG + ' cannot failover server; server is not in standby or cascade standby mode\n', False),
+    ('failover', 1, LOG + ' Another gs_ctl command is still running,failover failed !\n', False),
+    ('switchover', 1, LOG + ' unrecognized shutdown mode "smart"\n', False),
+])
+def test_promote_requested_only_once_gs_ctl_signalled(monkeypatch, tmp_path, operation, rc, out, expected):
+    """A failed gs_ctl says whether its request may stand (opengauss_failover.yml cancels one that does)."""
+    script = GsCtlScript(query=[LOST if operation == 'failover' else STANDBY], **{operation: [(rc, out, '')]})
+    result, dummy = go(monkeypatch, tmp_path, {'operation': operation}, script)
+    assert result['failed'] and result['promote_requested'] is expected
+    assert ('may still become the primary later' in result['msg']) is expected
+
+
+def test_promote_requested_false_when_nothing_ran(monkeypatch, tmp_path):
+    result, dummy = go(monkeypatch, tmp_path, {'operation': 'failover'}, GsCtlScript(query=[PRIMARY]))
+    assert result['promote_requested'] is False and result['cmd'] is None
 
 
 def test_not_running(monkeypatch, tmp_path):
