@@ -262,8 +262,8 @@ def main():
     result.update(cmd=res['cmd'], rc=res['rc'], stdout_lines=res['stdout_lines'], outcome=res['outcome'],
                   promote_requested=requested(p['operation'], res))
     if res['outcome'] not in ('ok', 'switchover_timeout'):
-        standing = ('; the request stands and %s may still become the primary later: stop it to cancel the request'
-                    % p['data_dir']) if result['promote_requested'] else ''
+        standing = ('; the request stands, and the server of %s may still become the primary later: stopping it '
+                    'cancels the request' % p['data_dir']) if result['promote_requested'] else ''
         module.fail_json(msg='gs_ctl %s failed (rc=%d, %s): %s%s' % (p['operation'], res['rc'], res['outcome'],
                                                                      ' | '.join(last_lines(res['stdout'] + '\n' + res['stderr'])),
                                                                      standing),

@@ -117,7 +117,7 @@ def test_failover_timeout(monkeypatch, tmp_path):
     result, dummy = go(monkeypatch, tmp_path, {'operation': 'failover'}, script)
     assert result['failed'] and result['outcome'] == 'failover_timeout' and 'failover failed' in result['msg']
     assert result['promote_requested'] is True
-    assert 'the request stands and /data may still become the primary later' in result['msg']
+    assert 'the request stands, and the server of /data may still become the primary later' in result['msg']
 
 
 @pytest.mark.parametrize('operation, rc, out, expected', [
