@@ -1,14 +1,16 @@
-"""opengauss_failover.yml's message after a failed gs_ctl failover, in each of its branches.
+"""opengauss_failover.yml's choice of the new primary, and its message after a failed gs_ctl failover.
 
-The opengauss scenario reaches one of them (a failover that timed out and was cancelled); the others (nothing was
-requested, the node became the primary meanwhile, the cancel did not work) are rendered here from the playbook's own
-templates, with Ansible's `is failed`/`is skipped`/`is succeeded` tests and `bool` filter stood in for.
+Rendered with Ansible's own templating from the playbook's own expressions. The opengauss scenario reaches one
+choice (no synchronous candidates: by name) and one message (a failover that timed out and was cancelled); the rest
+(candidates ranked by pgstream_sync_priority, nothing requested, the node became the primary meanwhile, the cancel
+did not work) are shown here.
 """
 import os
 
-import jinja2
 import pytest
 import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -29,24 +31,60 @@ def load(relpath):
         return yaml.safe_load(f)
 
 
-REPORT = find(load('playbooks/opengauss_failover.yml')[0]['tasks'], 'Report the failed failover')['ansible.builtin.fail']['msg']
+PLAY = load('playbooks/opengauss_failover.yml')[0]
+REPORT = find(PLAY['tasks'], 'Report the failed failover')['ansible.builtin.fail']['msg']
 WHY = find(load('playbooks/tasks/opengauss_cancel_failover.yml'),
            'Say whether the failover request was cancelled')['ansible.builtin.set_fact']['__og_cancel_why']
 
-ENV = jinja2.Environment(undefined=jinja2.ChainableUndefined)
-ENV.filters['bool'] = lambda v: v if isinstance(v, bool) else str(v).lower() in ('true', 'yes', '1')
-ENV.tests['failed'] = lambda r: bool(r.get('failed'))
-ENV.tests['skipped'] = lambda r: bool(r.get('skipped'))
-ENV.tests['succeeded'] = lambda r: not r.get('failed')
+
+def render(template, **variables):
+    """The template as Ansible renders it, with the play's vars (themselves templates) under the given ones."""
+    scope = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in PLAY['vars'].items()}
+    scope.update(inventory_hostname='pg1', __og_data_dir='/data')
+    scope.update(variables)
+    result = Templar(loader=DataLoader(), variables=scope).template(trust_as_template(template))
+    return ' '.join(result.split()) if isinstance(result, str) else result
+
+
+def member(name, role='standby', **hostvars):
+    hostvars.update(inventory_hostname=name, __og_now={'running': True, 'role': role})
+    return hostvars
+
+
+def choose(*members, **extra):
+    hostvars = {m['inventory_hostname']: m for m in members}
+    return render('{{ __og_new_primary }}', hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), **extra)
+
+
+LOST = {'inventory_hostname': 'pg0', '__og_now': {'unreachable': True}}
+
+
+@pytest.mark.parametrize('members, chosen', [
+    # no synchronous candidates: the first standby by name
+    ([LOST, member('pg3'), member('pg2')], 'pg2'),
+    # FIRST 1 (pg3, pg2): pg3 is the one the primary waited for, although pg2 sorts first by name
+    ([LOST, member('pg2', pgstream_sync_candidate=True, pgstream_sync_priority=2),
+      member('pg3', pgstream_sync_candidate=True, pgstream_sync_priority=1)], 'pg3'),
+    # a candidate without a priority comes after those with one, then by name; a non-candidate after all of them
+    ([LOST, member('pg1'), member('pg2', pgstream_sync_candidate=True),
+      member('pg4', pgstream_sync_candidate=True, pgstream_sync_priority=3)], 'pg4'),
+    ([LOST, member('pg1'), member('pg3', pgstream_sync_candidate=True), member('pg2', pgstream_sync_candidate=True)], 'pg2'),
+    # priorities are compared as numbers, not as text
+    ([LOST, member('pg2', pgstream_sync_candidate=True, pgstream_sync_priority='10'),
+      member('pg3', pgstream_sync_candidate=True, pgstream_sync_priority='9')], 'pg3'),
+    # a candidate that is not a running standby is not chosen
+    ([LOST, member('pg2'), member('pg3', role='primary', pgstream_sync_candidate=True, pgstream_sync_priority=1)], 'pg2'),
+])
+def test_choice_of_the_new_primary(members, chosen):
+    assert choose(*members) == chosen
+
+
+def test_a_named_target_wins():
+    assert choose(LOST, member('pg2'), member('pg3', pgstream_sync_candidate=True), target='pg2') == 'pg2'
+
 
 TIMEOUT = 'gs_ctl failover failed (rc=1, failover_timeout): ... failover failed (/data)'
 KILL_FAILED = {'failed': True, 'rc': 1, 'stdout_lines': ['waiting for server to shut down........', ' server does not shut down (/data)']}
-
-
-def render(template, **variables):
-    variables.setdefault('inventory_hostname', 'pg1')
-    variables.setdefault('__og_data_dir', '/data')
-    return ' '.join(ENV.from_string(template).render(**variables).split())
 
 
 def test_nothing_requested():
