@@ -5,7 +5,9 @@
 # skip the copy as ignored. No ignore files are allowed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-SANITY_ROOT=${SANITY_ROOT:-${TMPDIR:-/tmp}/pgstream-sanity}
+# One copy per checkout, so that two checkouts (a CI clone and a working tree) can run sanity at the same time: with one
+# shared path, each run's rm -rf removed the other's files.
+SANITY_ROOT=${SANITY_ROOT:-${TMPDIR:-/tmp}/pgstream-sanity-$(printf '%s' "$root" | md5sum | cut -c1-8)}
 dest="$SANITY_ROOT/ansible_collections/pgstream/replication"
 rm -rf "$dest"; mkdir -p "$dest"
 (cd "$root" && git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \

@@ -18,4 +18,5 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -r requirements.txt
 echo "$want" > "$stamp"
-echo "venv: $VENV ready ($("$VENV/bin/ansible" --version | head -n1))"
+# sed reads to the end: `head -n1` closed the pipe early, and ansible then failed with a BrokenPipeError
+echo "venv: $VENV ready ($("$VENV/bin/ansible" --version | sed -n 1p))"
