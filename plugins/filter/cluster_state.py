@@ -17,9 +17,10 @@ description:
     the switchover, failover and rejoin playbooks act on the running cluster, which may differ from the
     inventory after an earlier switchover.
   - A member's C(state) is V(primary) (answering, not in recovery), V(standby) (answering, in recovery),
-    V(stopped) (the host answers, the server does not), V(unreachable) (Ansible could not reach the host)
-    or V(unknown) (no result, for example a skipped task). A stopped member whose data directory is missing or
-    empty has C(data_dir_error) set (the module's reason) and is shown as C(stopped (no data directory)).
+    V(stopped) (the host answers, the server does not), V(unreachable) (Ansible could not reach the host),
+    V(fenced) (not contacted - failover.yml was told with C(-e fenced) that it is powered off or fenced, and its
+    read was skipped; the result has C(pgstream_fenced) true) or V(unknown) (no result, for example a skipped task).
+    A stopped member whose data directory is missing or empty has C(data_dir_error) set (the module's reason) and is shown as C(stopped (no data directory)).
   - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
     C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
   - C(lost_slots) lists the replication slots that a member's server invalidated (C(wal_status) V(lost); they held
@@ -91,6 +92,8 @@ def _conninfo_host(conninfo):
 def _state(result):
     if not isinstance(result, dict) or not result:
         return 'unknown'
+    if result.get('pgstream_fenced'):
+        return 'fenced'
     if result.get('unreachable'):
         return 'unreachable'
     if result.get('skipped') or result.get('failed'):
@@ -147,7 +150,8 @@ def cluster_state(infos, topology):
     table = ['node | state | streams from | timeline | lsn']
     for member in members:
         node = nodes[member]
-        state = node['state'] + (' (no data directory)' if node['data_dir_error'] else
+        state = node['state'] + (' (not contacted)' if node['state'] == 'fenced' else
+                                 ' (no data directory)' if node['data_dir_error'] else
                                  ' (%s)' % node['stopped_role'] if node['stopped_role'] else '')
         table.append('%s | %s | %s | %s | %s' % (
             member, state, node['streaming_from'] or '-', node['timeline'] if node['timeline'] is not None else '-',

@@ -723,9 +723,10 @@ def _members_to_ask(nodes, members, old, new):
     """The members the candidate asks whether they run as a primary just before it promotes (the promote module's
     split-brain guard): those Ansible could not reach or read, other than the candidate, and other than the old primary
     (stopped by the run, or acknowledged as fenced) unless a standby streamed from it at the read (it was alive then).
-    A reachable member was read: the plan saw its role."""
+    A reachable member was read: the plan saw its role. An old primary acknowledged as fenced was not contacted (state
+    fenced), and is asked on the same terms."""
     old_streams = any(n.get('streaming_from') == old for n in nodes.values())
-    return [m for m in members if m != new and nodes[m]['state'] in ('unreachable', 'unknown')
+    return [m for m in members if m != new and nodes[m]['state'] in ('unreachable', 'unknown', 'fenced')
             and (m != old or old_streams)]
 
 
@@ -775,6 +776,15 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
     plan = dict(old_primary=old, old_state=old_node.get('state', 'unknown'), new_primary=None, followers=[],
                 choice=None, refused=None, ok=False, old_primary_slot=None, old_primary_slot_note=None, finishing=None,
                 rewind_first=[], ask=[])
+    # failover.yml does not contact the member -e fenced names (state fenced): only the old primary may be spared the
+    # read, whose place the candidate's question (ask) and the check after the promotion take.
+    wrongly_fenced = [m for m in members if nodes[m]['state'] == 'fenced' and m != old]
+    if wrongly_fenced:
+        plan['refused'] = ('failover refused, nothing was changed: -e fenced=%s names a member that is not the old '
+                           'primary, which is %s (%s). This run did not contact %s. Run again with -e fenced=%s if %s is '
+                           'powered off or fenced, or without fenced if it answers.'
+                           % (wrongly_fenced[0], old, plan['old_state'], wrongly_fenced[0], old, old))
+        return plan
     replicas = old_node.get('replicas') or []
     if old_node.get('state') == 'primary' and replicas and not force:
         plan['refused'] = ('%s is running as the primary and %s stream from it: this is not a failover. Use '
@@ -785,7 +795,7 @@ def failover_plan(state, infos, topology, named=None, force=False, fenced=None, 
         plan['refused'] = ('more than one member runs as a primary: %s; rejoin the stale one with rejoin.yml first'
                            % ', '.join(primaries))
         return plan
-    if plan['old_state'] in ('unreachable', 'unknown') and (fenced or '') != old:
+    if plan['old_state'] in ('unreachable', 'unknown', 'fenced') and (fenced or '') != old:
         plan['refused'] = ('%s cannot be reached, so this run cannot make sure it is not running. Make sure it is '
                            'powered off or fenced (it must not come back as a primary), then run again with -e fenced=%s.'
                            % (old, old))

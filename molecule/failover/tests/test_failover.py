@@ -380,6 +380,31 @@ def test_a_partitioned_primary_is_failed_over_and_rewound_when_the_network_heals
         'what the old primary took while cut off is still there'
 
 
+def test_an_old_primary_said_to_be_fenced_that_runs_is_stopped_after_the_promotion():
+    """-e fenced: the run does not contact the old primary before the promotion (a dead host's connection timeout would
+    hold every write). Here it is not fenced: it is cut off the database network only, Ansible reaches it. Its standby
+    still says it streams from it, so the candidate asks it, gets no answer and promotes; after the promotion the run
+    looks at it, finds a primary and stops it. Before, it was read first and the failover refused ("this is not a
+    failover"), as it still is without fenced (the first test)."""
+    old, standby = STATE['follower'], STATE['live']
+    ip = sc.address(old, NETWORK)
+    sc.podman('network', 'disconnect', NETWORK, old)
+    try:
+        assert sc.psql(standby, 'SELECT status, sender_host FROM pg_stat_wal_receiver') == 'streaming|%s' % old
+        proc, _recap = sc.playbook('failover', '-e', 'fenced=%s' % old, '-e', 'pgstream_failover_timeout=60')
+        assert proc.returncode == 0
+        assert '%s | fenced (not contacted)' % old in proc.stdout
+        assert '%s:5432 did not answer' % old in proc.stdout
+        assert 'It ran as a primary beside %s, and was stopped now' % standby in proc.stdout
+        assert not sc.in_recovery(standby)
+        assert ' down ' in sc.podman('exec', old, 'pg_lsclusters', '-h'), 'the old primary still runs'
+    finally:
+        sc.podman('network', 'connect', '--ip', ip, NETWORK, old)
+    proc, _recap = sc.playbook('rejoin', '-e', 'node=%s' % old, '-e', 'pgstream_rejoin_timeout=60')
+    assert proc.returncode == 0
+    sc.wait_for(lambda: sc.streaming_from(standby) == [APP[old]], 60, '%s streaming from %s' % (old, standby))
+
+
 def cut_off_from_ansible(tmp_path, node):
     """An inventory to add after the scenario's: Ansible's address for node names a container that does not exist
     (so Ansible cannot reach it), the members' address for it stays its name."""

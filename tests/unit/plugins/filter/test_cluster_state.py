@@ -39,6 +39,10 @@ HEALTHY = {'pg1': primary(replicas=['pg2', 'pg3']), 'pg2': standby('10.0.0.1'), 
     ({'pg1': {'unreachable': True, 'msg': 'x'}, 'pg2': standby('10.0.0.1', status=None), 'pg3': stopped('standby'),
       'pg4': {'skipped': True}},
      {'pg1': ('unreachable', None), 'pg2': ('standby', None), 'pg3': ('stopped', None), 'pg4': ('unknown', None)}),
+    # not contacted (failover.yml, -e fenced): whatever else the result holds
+    ({'pg1': {'pgstream_fenced': True, 'unreachable': True}, 'pg2': standby('10.0.0.1', status=None),
+      'pg3': standby('10.0.0.1', status=None), 'pg4': standby('pg3.example')},
+     {'pg1': ('fenced', None), 'pg2': ('standby', None), 'pg3': ('standby', None), 'pg4': ('standby', 'pg3')}),
     ({'pg1': primary(), 'pg2': standby('10.9.9.9'), 'pg3': standby('pg1', status='stopping'), 'pg4': None},
      {'pg1': ('primary', None), 'pg2': ('standby', None), 'pg3': ('standby', None), 'pg4': ('unknown', None)}),
 ])
@@ -61,6 +65,8 @@ def test_primaries_table_and_lsn():
     assert 'pg3 | primary | - | 1 | 1/A0' in state['table']
     assert state['nodes']['pg1']['replicas'] == ['pg2', 'pg3']
     assert 'pg3 | stopped (standby) | - | 1 | -' in cluster_state(dict(HEALTHY, pg3=stopped('standby')), TOPO)['table']
+    fenced = cluster_state(dict(HEALTHY, pg1={'pgstream_fenced': True}), TOPO)
+    assert 'pg1 | fenced (not contacted) | - | - | -' in fenced['table'] and fenced['primaries'] == []
 
 
 def test_a_streaming_standby_shows_the_timeline_it_receives():

@@ -400,3 +400,42 @@ def test_nobody_is_asked_when_an_earlier_failover_is_finished_or_the_failover_re
     assert finishing['finishing'] and finishing['ask'] == []
     refused = plan(dead(), fenced='pg2')
     assert refused['ok'] is False and refused['ask'] == []
+
+
+# failover.yml does not contact the member -e fenced names: live_state.yml gives it this result (state fenced)
+FENCED = {'pgstream_fenced': True}
+
+
+@pytest.mark.parametrize('infos, kw, new, followers, ask', [
+    # the dead primary, not contacted: the same plan as when it could not be reached
+    (dead(pg1=FENCED), {'fenced': 'pg1'}, 'pg3', ['pg2'], []),
+    (dead(pg1=FENCED, pg2='0/6000000'), {'fenced': 'pg1'}, 'pg2', ['pg3'], []),
+    # a standby streamed from it: it was alive, the candidate asks it first
+    (dict(dead(pg1=FENCED), pg2=standby('pg1', streaming=True)), {'fenced': 'pg1'}, 'pg3', ['pg2'], ['pg1']),
+    # another member Ansible could not reach is asked as before
+    (dict(dead(pg1=FENCED), pg2=UNREACHABLE), {'fenced': 'pg1'}, 'pg3', [], ['pg2']),
+])
+def test_an_old_primary_not_contacted(infos, kw, new, followers, ask):
+    result = plan(infos, **kw)
+    assert result['ok'] is True, result['refused']
+    assert (result['old_primary'], result['old_state'], result['new_primary']) == ('pg1', 'fenced', new)
+    assert (result['followers'], result['ask']) == (followers, ask)
+
+
+@pytest.mark.parametrize('infos, kw, message', [
+    # -e fenced names a standby: it was not contacted, and it is not the old primary (dead, or cut off and running)
+    (dict(dead(), pg2=FENCED), {'fenced': 'pg2'},
+     'failover refused, nothing was changed: -e fenced=pg2 names a member that is not the old primary, which is pg1 '
+     '(unreachable). This run did not contact pg2. Run again with -e fenced=pg1 if pg1 is powered off or fenced, or '
+     'without fenced if it answers.'),
+    (dict(dead(pg1=primary()), pg2=FENCED), {'fenced': 'pg2'}, 'names a member that is not the old primary, which is pg1 (primary)'),
+    # the running primary of an unfinished failover named as fenced: the standbys are still configured for pg1
+    ({'pg1': UNREACHABLE, 'pg2': FENCED, 'pg3': standby('pg1'), 'pg4': standby('pg3', streaming=True)}, {'fenced': 'pg2'},
+     'names a member that is not the old primary, which is pg1'),
+    # fenced not given for a member in state fenced (a caller's mistake): refused, not planned around
+    (dead(pg1=FENCED), {}, 'run again with -e fenced=pg1.'),
+])
+def test_a_member_not_contacted_that_is_not_the_old_primary_is_refused(infos, kw, message):
+    result = plan(infos, **kw)
+    assert result['ok'] is False and message in result['refused']
+    assert (result['new_primary'], result['followers'], result['ask']) == (None, [], [])
