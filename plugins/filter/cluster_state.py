@@ -20,7 +20,8 @@ description:
     V(stopped) (the host answers, the server does not), V(unreachable) (Ansible could not reach the host),
     V(fenced) (not contacted - failover.yml was told with C(-e fenced) that it is powered off or fenced, and its
     read was skipped; the result has C(pgstream_fenced) true) or V(unknown) (no result, for example a skipped task).
-    A stopped member whose data directory is missing or empty has C(data_dir_error) set (the module's reason) and is shown as C(stopped (no data directory)).
+    A stopped member whose data directory is missing or empty has C(data_dir_error) set (the module's reason) and
+    is shown as C(stopped (no data directory)).
   - C(streaming_from) is the member whose address the WAL receiver reports as C(sender_host) while
     C(streaming); C(configured_upstream) is the member named by C(host=) in C(primary_conninfo).
   - C(lost_slots) lists the replication slots that a member's server invalidated (C(wal_status) V(lost); they held

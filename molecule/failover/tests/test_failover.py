@@ -349,6 +349,7 @@ def test_an_old_primary_said_to_be_fenced_that_a_standby_streams_from_is_asked(t
     assert proc.returncode != 0
     assert sc.in_recovery(follower), '%s was promoted beside the running primary %s' % (follower, live)
     assert '%s, the old primary, answers %s' % (live, follower) in proc.stdout
+    assert 'although Ansible was told not to contact it (-e fenced)' in proc.stdout
     assert sc.postmaster_start(live) == started
     sc.wait_for(lambda: sc.streaming_from(live) == [APP[follower]], 60, '%s streaming from %s' % (follower, live))
 
