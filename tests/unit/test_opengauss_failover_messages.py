@@ -126,3 +126,93 @@ def test_cancel_failed(results, why):
     assert msg.endswith('. Its failover had been requested and had not finished, and pg1 could not be restarted as a '
                         'standby to cancel it (' + why + '): it may still become the primary. Stop it (gs_ctl stop) '
                         'and remove /data/failover before running opengauss_failover.yml again.')
+
+
+# ---------------------------------------------------------------- the refusals before the failover
+
+CHECK = find(PLAY['tasks'], 'Check that no primary is left and choose the new one')['ansible.builtin.assert']
+CHANNEL = '10.0.0.3:41000<--10.0.0.2:5433'
+
+
+def receiving(name, role='standby'):
+    """A running standby whose receiver row is there (it streams from the member at the channel's far end)."""
+    return dict(inventory_hostname=name, __og_now={'running': True, 'role': role,
+                                                   'summary': {'upstream': {'state': 'Normal', 'channel': CHANNEL}}})
+
+
+def quiet(name):
+    """A running standby without a receiver row (gs_ctl query: No information)."""
+    return dict(inventory_hostname=name, __og_now={'running': True, 'role': 'standby', 'summary': {'upstream': None}})
+
+
+def decide(members, group=None, **extra):
+    """(every condition of the check holds, its message) for these members' reads; group: the inventory group when
+    it has more hosts than the play (--limit)."""
+    hostvars = {m['inventory_hostname']: m for m in members}
+    scope = dict(hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars),
+                 groups={'all': sorted(group or hostvars), 'opengauss': sorted(group or hostvars)}, **extra)
+    ok = all(render('{{ (%s) | bool }}' % cond, **scope) for cond in CHECK['that'])
+    return ok, render(CHECK['fail_msg'], **scope)
+
+
+REFUSED = 'Refusing the failover, nothing was changed: '
+
+
+@pytest.mark.parametrize('members, extra, group, ok, text', [
+    # the lost primary cannot be reached: the operator must say it is fenced
+    ([LOST, quiet('pg2'), quiet('pg3')], {}, None, False,
+     REFUSED + 'this run cannot reach or read pg0, so it cannot make sure that it is not running as a primary. Make '
+     'sure it is powered off or fenced (must not come back as a primary), then run again with -e fenced=pg0.'),
+    ([LOST, quiet('pg2'), quiet('pg3')], {'fenced': 'pg0'}, None, True, None),
+    ([LOST, quiet('pg2'), quiet('pg3')], {'fenced': ' pg0 ,'}, None, True, None),
+    ([LOST, quiet('pg2'), quiet('pg3')], {'fenced': ['pg0']}, None, True, None),
+    # two members lost, one acknowledged: the message asks for both
+    ([LOST, dict(LOST, inventory_hostname='pg4'), quiet('pg2')], {'fenced': 'pg0'}, None, False,
+     REFUSED + 'this run cannot reach or read pg4, so it cannot make sure that it is not running as a primary. Make '
+     'sure it is powered off or fenced (must not come back as a primary), then run again with -e fenced=pg0,pg4.'),
+    ([LOST, dict(LOST, inventory_hostname='pg4'), quiet('pg2')], {}, None, False,
+     REFUSED + 'this run cannot reach or read pg0, pg4, so it cannot make sure that they are not running as a primary. '
+     'Make sure they are powered off or fenced (must not come back as a primary), then run again with -e fenced=pg0,pg4.'),
+    # a member that answers and cannot be read counts as not reached
+    ([dict(inventory_hostname='pg0', __og_now={'failed': True, 'msg': 'gs_ctl not found'}), quiet('pg2')], {}, None,
+     False, None),
+    # a member --limit leaves out of the play was not read either
+    ([quiet('pg2'), quiet('pg3')], {}, ['pg0', 'pg2', 'pg3'], False, None),
+    ([quiet('pg2'), quiet('pg3')], {'fenced': 'pg0'}, ['pg0', 'pg2', 'pg3'], True, None),
+    # a standby still receives WAL: a primary runs that the run cannot see, fenced or not
+    ([LOST, receiving('pg2'), quiet('pg3')], {'fenced': 'pg0'}, None, False,
+     REFUSED + 'pg2 still received WAL 15 s after this run began to read the members (pgstream_opengauss_receiver_wait), '
+     'on ' + CHANNEL + ': a primary runs at the other end, which this run cannot see, so this is not a failover. If the '
+     'primary was lost just now, its standbys notice after wal_receiver_timeout; run again then.'),
+    ([LOST, receiving('pg2'), receiving('pg3')], {'fenced': 'pg0', 'pgstream_opengauss_receiver_wait': 3}, None, False,
+     REFUSED + 'pg2, pg3 still received WAL 3 s after'),
+    # a cascading standby receives from a standby: that shows no primary
+    ([LOST, quiet('pg2'), receiving('pg3', role='cascade_standby')], {'fenced': 'pg0'}, None, True, None),
+    # a reachable primary: the existing refusal
+    ([member('pg0', role='primary'), quiet('pg2')], {}, None, False,
+     REFUSED + 'running primary: pg0 (use opengauss_switchover.yml).'),
+    # a fenced member that answers and runs as a standby (or not at all) is no obstacle
+    ([member('pg0', role='standby'), quiet('pg2')], {'fenced': 'pg0'}, None, True, None),
+    # no standby to promote
+    ([LOST], {'fenced': 'pg0'}, None, False,
+     REFUSED + 'the new primary none must be a reachable running standby (reachable standbys: none).'),
+])
+def test_refusals_before_the_failover(members, extra, group, ok, text):
+    decided, msg = decide(members, group, **extra)
+    assert decided is ok
+    if text:
+        assert msg.startswith(text)
+
+
+@pytest.mark.parametrize('members, extra', [
+    ([LOST, quiet('pg2')], {}),
+    ([LOST, receiving('pg2')], {'fenced': 'pg0'}),
+    ([member('pg0', role='primary'), quiet('pg2')], {}),
+])
+def test_refusal_messages_are_one_line(members, extra):
+    """The folded YAML keeps the line breaks of more-indented lines: none may fall inside a quoted text."""
+    hostvars = {m['inventory_hostname']: m for m in members}
+    scope = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in PLAY['vars'].items()}
+    scope.update(hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), groups={'opengauss': sorted(hostvars)}, **extra)
+    raw = Templar(loader=DataLoader(), variables=scope).template(trust_as_template(CHECK['fail_msg']))
+    assert '\n' not in raw and '  ' not in raw
