@@ -1,5 +1,7 @@
 """opengauss_failover.yml's choice of the new primary, and its message after a failed gs_ctl failover.
 
+The play's filters (pgstream.replication.opengauss_failover_choice) come through the collection loader (conftest.py).
+
 Rendered with Ansible's own templating from the playbook's own expressions. The opengauss scenario reaches one
 choice (no synchronous candidates: by name) and one message (a failover that timed out and was cancelled); the rest
 (candidates ranked by pgstream_sync_priority, nothing requested, the node became the primary meanwhile, the cancel
@@ -46,8 +48,16 @@ def render(template, **variables):
     return ' '.join(result.split()) if isinstance(result, str) else result
 
 
-def member(name, role='standby', **hostvars):
-    hostvars.update(inventory_hostname=name, __og_now={'running': True, 'role': role})
+EVEN = '0/5000000|0/5000000'
+
+
+def wal(stdout=EVEN, rc=0, stderr=''):
+    """The registered result of the gsql read of a standby's WAL positions ('received|replayed')."""
+    return {'rc': rc, 'stdout': stdout, 'stderr': stderr, 'changed': False}
+
+
+def member(name, role='standby', position=EVEN, **hostvars):
+    hostvars.update(inventory_hostname=name, __og_now={'running': True, 'role': role}, __og_wal=wal(position))
     return hostvars
 
 
@@ -136,13 +146,14 @@ CHANNEL = '10.0.0.3:41000<--10.0.0.2:5433'
 
 def receiving(name, role='standby'):
     """A running standby whose receiver row is there (it streams from the member at the channel's far end)."""
-    return dict(inventory_hostname=name, __og_now={'running': True, 'role': role,
-                                                   'summary': {'upstream': {'state': 'Normal', 'channel': CHANNEL}}})
+    return dict(inventory_hostname=name, __og_wal=wal(),
+                __og_now={'running': True, 'role': role, 'summary': {'upstream': {'state': 'Normal', 'channel': CHANNEL}}})
 
 
 def quiet(name):
     """A running standby without a receiver row (gs_ctl query: No information)."""
-    return dict(inventory_hostname=name, __og_now={'running': True, 'role': 'standby', 'summary': {'upstream': None}})
+    return dict(inventory_hostname=name, __og_wal=wal(),
+                __og_now={'running': True, 'role': 'standby', 'summary': {'upstream': None}})
 
 
 def decide(members, group=None, **extra):
@@ -216,3 +227,50 @@ def test_refusal_messages_are_one_line(members, extra):
     scope.update(hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), groups={'opengauss': sorted(hostvars)}, **extra)
     raw = Templar(loader=DataLoader(), variables=scope).template(trust_as_template(CHECK['fail_msg']))
     assert '\n' not in raw and '  ' not in raw
+
+
+# ---------------------------------------------------------------- the choice by WAL position
+
+AHEAD = '0/5000100|0/5000000'
+
+
+@pytest.mark.parametrize('members, extra, ok, chosen, text', [
+    # the standby with the most WAL wins over name and over synchronous priority
+    ([LOST, member('pg2'), member('pg3', position=AHEAD)], {'fenced': 'pg0'}, True, 'pg3', None),
+    ([LOST, member('pg2', pgstream_sync_candidate=True, pgstream_sync_priority=1), member('pg3', position=AHEAD)],
+     {'fenced': 'pg0'}, True, 'pg3', None),
+    # what was received counts even when not yet replayed; a NULL receive location (nothing streamed) is no obstacle
+    ([LOST, member('pg2', position='|0/5000200'), member('pg3', position=AHEAD)], {'fenced': 'pg0'}, True, 'pg2', None),
+    # a named standby behind another is refused, unless forced
+    ([LOST, member('pg2'), member('pg3', position=AHEAD)], {'fenced': 'pg0', 'target': 'pg2'}, False, 'pg2',
+     REFUSED + 'pg2 has less WAL than pg3 (0/5000000 against 0/5000100, 256 bytes behind): promoting it would lose what '
+     'only pg3 holds. Name pg3, or run again with -e force=true to fail over to pg2 anyway.'),
+    ([LOST, member('pg2'), member('pg3', position=AHEAD)], {'fenced': 'pg0', 'target': 'pg2', 'force': 'true'}, True,
+     'pg2', None),
+    # a position that cannot be read refuses the run, unless forced
+    ([LOST, member('pg2'), dict(member('pg3'), __og_wal=wal('', rc=2, stderr='gsql: could not connect to server'))],
+     {'fenced': 'pg0'}, False, None,
+     REFUSED + 'the WAL position of pg3 could not be read (pg3: gsql failed: gsql: could not connect to server), so '
+     'this run cannot tell which standby has the most WAL. Run again with -e force=true to fail over without it '
+     '(with -e target=<standby> to choose).'),
+    ([LOST, member('pg2'), dict(member('pg3'), __og_wal=wal('', rc=2))], {'fenced': 'pg0', 'force': True}, True, 'pg2',
+     None),
+])
+def test_choice_by_wal_position(members, extra, ok, chosen, text):
+    decided, msg = decide(members, **extra)
+    assert decided is ok
+    if chosen:
+        hostvars = {m['inventory_hostname']: m for m in members}
+        assert render('{{ __og_new_primary }}', hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars),
+                      groups={'opengauss': sorted(hostvars)}, **extra) == chosen
+    if text:
+        assert msg == text
+
+
+def test_the_report_gives_the_positions():
+    report = find(PLAY['tasks'], 'Report the new primary')['ansible.builtin.debug']['msg']
+    hostvars = {m['inventory_hostname']: m for m in [LOST, member('pg2'), member('pg3', position=AHEAD)]}
+    assert render(report, hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), groups={'opengauss': sorted(hostvars)},
+                  fenced='pg0') == ('pg3 is the primary now (WAL positions before the failover: pg2 0/5000000, pg3 '
+                                    '0/5000100). Not reached: pg0 - rejoin them with pgstream.replication.opengauss_rejoin '
+                                    '-e node=<host>; then update pgstream_node_role.')
