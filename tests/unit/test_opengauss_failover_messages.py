@@ -274,3 +274,35 @@ def test_the_report_gives_the_positions():
                   fenced='pg0') == ('pg3 is the primary now (WAL positions before the failover: pg2 0/5000000, pg3 '
                                     '0/5000100). Not reached: pg0 - rejoin them with pgstream.replication.opengauss_rejoin '
                                     '-e node=<host>; then update pgstream_node_role.')
+
+
+# ---------------------------------------------------------------- the read's wait for the standbys' receivers
+
+READ = find(PLAY['tasks'], "Read each reachable member's state (gs_ctl query)")
+SETUP = {'ansible_facts': {}}
+FAR = 4102444800  # 2100-01-01: a deadline not reached
+
+
+@pytest.mark.parametrize('now, members, extra, stop', [
+    # a standby that still receives is read again while every member answered the setup task
+    (receiving('pg2')['__og_now'], [dict(quiet('pg0'), __og_setup=SETUP), dict(receiving('pg2'), __og_setup=SETUP)], {}, False),
+    # not when a member the setup task did not reach is not named in fenced: the run refuses anyway
+    (receiving('pg2')['__og_now'], [LOST, dict(receiving('pg2'), __og_setup=SETUP)], {}, True),
+    (receiving('pg2')['__og_now'], [dict(LOST, __og_setup={'unreachable': True}), dict(receiving('pg2'), __og_setup=SETUP)],
+     {}, True),
+    # named in fenced: the wait goes on
+    (receiving('pg2')['__og_now'], [LOST, dict(receiving('pg2'), __og_setup=SETUP)], {'fenced': 'pg0'}, False),
+    # no receiver, a cascading standby's receiver, a primary, a member not running: nothing to wait for
+    (quiet('pg2')['__og_now'], [dict(quiet('pg2'), __og_setup=SETUP)], {}, True),
+    (receiving('pg2', role='cascade_standby')['__og_now'], [dict(quiet('pg2'), __og_setup=SETUP)], {}, True),
+    ({'running': True, 'role': 'primary', 'summary': {'upstream': None}}, [dict(quiet('pg2'), __og_setup=SETUP)], {}, True),
+    ({'running': False, 'role': 'unknown', 'summary': None}, [dict(quiet('pg2'), __og_setup=SETUP)], {}, True),
+    # the deadline has passed
+    (receiving('pg2')['__og_now'], [dict(receiving('pg2'), __og_setup=SETUP)], {'__og_read_deadline': 1}, True),
+])
+def test_the_read_waits_for_receivers_only_when_it_matters(now, members, extra, stop):
+    hostvars = {m['inventory_hostname']: m for m in members}
+    scope = dict(hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), groups={'opengauss': sorted(hostvars)},
+                 __og_now=now, __og_read_deadline=FAR)
+    scope.update(extra)
+    assert render('{{ (%s) | bool }}' % READ['until'], **scope) is stop
