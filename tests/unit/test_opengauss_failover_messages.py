@@ -67,6 +67,9 @@ def choose(*members, **extra):
 
 
 LOST = {'inventory_hostname': 'pg0', '__og_now': {'unreachable': True}}
+# A member named in -e fenced: the play's tasks skipped it, without connecting to it.
+SKIPPED = {'inventory_hostname': 'pg0', '__og_setup': {'skipped': True, 'changed': False},
+           '__og_now': {'skipped': True, 'changed': False}}
 
 
 @pytest.mark.parametrize('members, chosen', [
@@ -205,6 +208,15 @@ REFUSED = 'Refusing the failover, nothing was changed: '
      REFUSED + 'running primary: pg0 (use opengauss_switchover.yml).'),
     # a fenced member that answers and runs as a standby (or not at all) is no obstacle
     ([member('pg0', role='standby'), quiet('pg2')], {'fenced': 'pg0'}, None, True, None),
+    # a member named in fenced is not contacted: its tasks were skipped, it counts as not read, and is acknowledged
+    ([SKIPPED, quiet('pg2')], {'fenced': 'pg0'}, None, True, None),
+    ([SKIPPED, dict(SKIPPED, inventory_hostname='pg2')], {'fenced': 'pg0,pg2'}, None, False,
+     REFUSED + 'the new primary none must be a reachable running standby (reachable standbys: none).'),
+    # a name in fenced that is not a member (a typing error) is refused, before anything else
+    ([LOST, quiet('pg2')], {'fenced': 'pg0,pg9'}, None, False,
+     REFUSED + '-e fenced names pg9, not a member of opengauss (members: pg0, pg2).'),
+    ([LOST, quiet('pg2')], {'fenced': 'pg-0'}, None, False,
+     REFUSED + '-e fenced names pg-0, not a member of opengauss (members: pg0, pg2).'),
     # no standby to promote
     ([LOST], {'fenced': 'pg0'}, None, False,
      REFUSED + 'the new primary none must be a reachable running standby (reachable standbys: none).'),
@@ -273,7 +285,7 @@ def test_the_report_gives_the_positions():
     hostvars = {m['inventory_hostname']: m for m in [LOST, member('pg2'), member('pg3', position=AHEAD)]}
     assert render(report, hostvars=hostvars, ansible_play_hosts_all=sorted(hostvars), groups={'opengauss': sorted(hostvars)},
                   fenced='pg0') == ('pg3 is the primary now (WAL positions before the failover: pg2 0/5000000, pg3 '
-                                    '0/5000100). Not reached: pg0 - rejoin them with pgstream.replication.opengauss_rejoin '
+                                    '0/5000100). Not read before the failover: pg0 - rejoin them with pgstream.replication.opengauss_rejoin '
                                     '-e node=<host>; then update pgstream_node_role.')
 
 
@@ -307,3 +319,108 @@ def test_the_read_waits_for_receivers_only_when_it_matters(now, members, extra, 
                  __og_now=now, __og_read_deadline=FAR)
     scope.update(extra)
     assert render('{{ (%s) | bool }}' % READ['until'], **scope) is stop
+
+
+# ---------------------------------------------------------------- the members said to be fenced
+
+def test_the_members_said_to_be_fenced_are_not_contacted_before_the_failover():
+    """The play's first two tasks (the only ones that would connect to them before the failover) skip them."""
+    for name in ('Gather the addresses of the reachable members', "Read each reachable member's state (gs_ctl query)"):
+        task = find(PLAY['tasks'], name)
+        for host, contacted in (('pg0', False), ('pg2', True)):
+            assert render('{{ (%s) | bool }}' % task['when'], inventory_hostname=host, fenced='pg0') is contacted
+
+
+CHECK_FENCED = find(PLAY['tasks'], 'Make sure the members said to be fenced, not contacted before the failover, are not primaries')
+PROMOTED = {'changed': True, 'failed': False, 'promote_requested': True}
+
+
+@pytest.mark.parametrize('host, new_primary, looked_at', [
+    ('pg0', dict(__og_promote=PROMOTED), True),
+    ('pg2', dict(__og_promote=PROMOTED), False),
+    # the failover failed: nothing to look at (the cluster is as it was)
+    ('pg0', dict(__og_promote={'failed': True, 'promote_requested': False, 'msg': 'refusing'}), False),
+    ('pg0', dict(__og_promote={'failed': True, 'promote_requested': True}, __og_failed_state={'running': True, 'role': 'standby'}),
+     False),
+    # it timed out and became the primary meanwhile: the run fails, the members said to be fenced are looked at
+    ('pg0', dict(__og_promote={'failed': True, 'promote_requested': True}, __og_failed_state={'running': True, 'role': 'primary'}),
+     True),
+    # the new primary never got to the failover task
+    ('pg0', {}, False),
+])
+def test_the_members_said_to_be_fenced_are_looked_at_once_the_new_primary_runs(host, new_primary, looked_at):
+    hostvars = {'pg1': dict(new_primary, inventory_hostname='pg1')}
+    assert all(render('{{ (%s) | bool }}' % cond, inventory_hostname=host, fenced='pg0', hostvars=hostvars,
+                      __og_new_primary='pg1') for cond in CHECK_FENCED['when']) is looked_at
+
+
+FENCED_TASKS = load('playbooks/tasks/opengauss_fenced_check.yml')
+
+
+def fenced_task(name):
+    task = find(FENCED_TASKS, name)
+    assert task, name
+    return task
+
+
+STOPPED_OK = {'changed': True, 'failed': False, 'rc': 0, 'stdout': 'server stopped', 'stderr': ''}
+STOP_FAILED = {'changed': False, 'failed': True, 'rc': 1, 'stdout': 'waiting for server to shut down....',
+               'stderr': '', 'stdout_lines': ['waiting for server to shut down....', ' server does not shut down']}
+SKIP = {'skipped': True, 'changed': False}
+AS_PRIMARY = {'running': True, 'role': 'primary'}
+NOT_RUNNING = {'running': False, 'role': 'unknown', 'not_running_reason': 'no server running'}
+
+
+def fenced_outcome(read, fast=None, immediate=None, reread=None):
+    """(whether the stop tasks run, whether the run fails, the message said) for the results of the check's tasks;
+    a task not given was skipped."""
+    scope = dict(inventory_hostname='pg0', __og_new_primary='pg1', __og_fenced_read=read,
+                 __og_fenced_fast_stop=fast or SKIP, __og_fenced_immediate_stop=immediate or SKIP,
+                 __og_fenced_reread=reread or SKIP)
+    stops = render('{{ (%s) | bool }}' % fenced_task(
+        'Stop the member said to be fenced, which runs as a primary beside the new one (gs_ctl stop -m fast)')['when'], **scope)
+    seen = fenced_task('Keep what the last read of the member said to be fenced saw')['ansible.builtin.set_fact']['__og_fenced_seen']
+    scope['__og_fenced_seen'] = render(seen, **scope)
+    fail = fenced_task('Fail when the member said to be fenced cannot be shown not to run as a primary')
+    if render('{{ (%s) | bool }}' % fail['when'], **scope):
+        return stops, True, render(fail['ansible.builtin.fail']['msg'], **scope)
+    return stops, False, render(fenced_task('Say what the member said to be fenced was found doing')['ansible.builtin.debug']['msg'],
+                                **scope)
+
+
+REJOIN = ' Bring it back with pgstream.replication.opengauss_rejoin -e node=pg0.'
+INTRO = 'pg0, said to be fenced, was not contacted before pg1 was promoted. '
+
+
+@pytest.mark.parametrize('results, stops, fails, text', [
+    # as stated: it cannot be reached
+    (dict(read={'unreachable': True, 'msg': 'Failed to connect to the host via ssh: timed out\n'}), False, False,
+     INTRO + 'It cannot be reached now either (Failed to connect to the host via ssh: timed out): as stated, it must stay '
+     'powered off or fenced.' + REJOIN),
+    # reachable: its server does not run, or runs as a standby
+    (dict(read=NOT_RUNNING), False, False, INTRO + 'It answers, and its server does not run.' + REJOIN),
+    (dict(read={'running': True, 'role': 'standby'}), False, False, INTRO + 'It runs as a standby.' + REJOIN),
+    # a primary after all: stopped (fast, or immediate when the fast stop did not finish)
+    (dict(read=AS_PRIMARY, fast=STOPPED_OK, reread=NOT_RUNNING), True, False,
+     INTRO + 'It ran as a primary beside pg1, and was stopped now (fast shutdown). What it committed after its standbys '
+     'lost it is not on pg1, and a rejoin with a build discards it.' + REJOIN),
+    (dict(read=AS_PRIMARY, fast=STOP_FAILED, immediate=STOPPED_OK, reread=NOT_RUNNING), True, False,
+     INTRO + 'It ran as a primary beside pg1, and was stopped now (immediate shutdown).'),
+    # gone between the read and the stop
+    (dict(read=AS_PRIMARY, fast=STOPPED_OK, reread={'unreachable': True, 'msg': 'gone'}), True, False,
+     INTRO + 'It cannot be reached now either (gone)'),
+    # it could not be stopped: the run fails
+    (dict(read=AS_PRIMARY, fast=STOP_FAILED, immediate=STOP_FAILED, reread=AS_PRIMARY), True, True,
+     'pg0, said to be fenced (-e fenced), was not contacted before pg1 was promoted, and runs as a primary beside it: '
+     'the run could not stop it ( server does not shut down). Make sure it does not run as a primary (gs_ctl stop -m '
+     'immediate, or fence it), then pgstream.replication.opengauss_rejoin -e node=pg0.'),
+    # it answers and cannot be read: nothing shows it is not a primary
+    (dict(read={'failed': True, 'msg': 'gs_ctl not found: /opt/opengauss/bin/gs_ctl'}), False, True,
+     'pg0, said to be fenced (-e fenced), was not contacted before pg1 was promoted, and cannot be read now (gs_ctl not '
+     'found: /opt/opengauss/bin/gs_ctl). Make sure it does not run as a primary'),
+])
+def test_what_the_check_of_a_member_said_to_be_fenced_does(results, stops, fails, text):
+    stopped, failed, msg = fenced_outcome(**results)
+    assert (stopped, failed) == (stops, fails)
+    assert msg.startswith(text)
+    assert '\n' not in msg and '  ' not in msg
